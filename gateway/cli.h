@@ -1,0 +1,12 @@
+/*
+ * cli.h — the `yiwang` subcommands. Each takes the arguments after its own
+ * name and returns the process exit status (0 ok, 1 runtime failure, 2 usage
+ * or invalid input). Called from main() only.
+ */
+#ifndef YIWANG_GATEWAY_CLI_H
+#define YIWANG_GATEWAY_CLI_H
+
+int cli_serve(int argc, char **argv);  /* yiwang serve --config FILE */
+int cli_config(int argc, char **argv); /* yiwang config check FILE */
+
+#endif

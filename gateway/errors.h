@@ -1,0 +1,42 @@
+/*
+ * errors.h — the catalogue of gateway-generated errors.
+ *
+ * Each error has an HTTP status, a stable machine-readable `code` (documented
+ * in openapi/yiwang.yaml; clients switch on it, so never rename one) and a
+ * message in English and Chinese. Immutable; any thread.
+ */
+#ifndef YIWANG_GATEWAY_ERRORS_H
+#define YIWANG_GATEWAY_ERRORS_H
+
+#include "common/error_envelope.h"
+
+enum gateway_error {
+    GW_ERR_BAD_PATH,              /* 400 invalid_path */
+    GW_ERR_BAD_REQUEST,           /* 400 bad_request */
+    GW_ERR_ROUTE_NOT_FOUND,       /* 404 route_not_found */
+    GW_ERR_METHOD_NOT_ALLOWED,    /* 405 method_not_allowed */
+    GW_ERR_REQUEST_TIMEOUT,       /* 408 request_timeout */
+    GW_ERR_BODY_TOO_LARGE,        /* 413 body_too_large */
+    GW_ERR_HEADERS_TOO_LARGE,     /* 431 headers_too_large */
+    GW_ERR_UPSTREAM_BAD_RESPONSE, /* 502 upstream_bad_response */
+    GW_ERR_UPSTREAM_UNAVAILABLE,  /* 502 upstream_connect_failed */
+    GW_ERR_NO_HEALTHY_TARGET,     /* 503 no_healthy_target */
+    GW_ERR_SERVICE_AT_CAPACITY,   /* 503 service_at_capacity */
+    GW_ERR_SHUTTING_DOWN,         /* 503 shutting_down */
+    GW_ERR_UPSTREAM_TIMEOUT,      /* 504 upstream_timeout */
+    GW_ERR_INTERNAL,              /* 500 internal_error */
+    GW_ERR_NOT_FOUND,             /* 404 not_found (ops listener) */
+    GW_ERR__COUNT
+};
+
+struct gateway_error_info {
+    int status;
+    const char *reason; /* HTTP reason phrase */
+    const char *code;
+    const char *message_en;
+    const char *message_zh;
+};
+
+const struct gateway_error_info *gateway_error_info(enum gateway_error error);
+
+#endif

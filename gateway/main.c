@@ -1,0 +1,42 @@
+/*
+ * main.c — the `yiwang` command line: dispatches to a subcommand (cli.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/cli.h"
+
+static void print_usage(FILE *out)
+{
+    fputs("usage: yiwang <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  serve --config FILE     run the gateway\n"
+          "  config check FILE       validate a configuration file (exit 2 if invalid)\n"
+          "  version                 print the version\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "serve") == 0)
+        return cli_serve(argc - 2, argv + 2);
+    if (strcmp(command, "config") == 0)
+        return cli_config(argc - 2, argv + 2);
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("yiwang %s\n", YIWANG_VERSION);
+        return 0;
+    }
+    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "yiwang: unknown command '%s'\n", command);
+    print_usage(stderr);
+    return 2;
+}
