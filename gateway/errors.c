@@ -1,0 +1,55 @@
+/*
+ * errors.c — the catalogue of gateway-generated errors.
+ *
+ * The messages are shown by citizens' mobile apps and mini-programs as they
+ * are, so they say what happened in plain words and whether retrying helps;
+ * they never name internal hosts or targets. The codes are the stable part:
+ * openapi/yiwang.yaml lists every one, and test_error_envelope checks that
+ * the table is complete.
+ */
+#include "gateway/errors.h"
+
+#include <stddef.h>
+
+static const struct gateway_error_info catalogue[GW_ERR__COUNT] = {
+    [GW_ERR_BAD_PATH] = {400, "Bad Request", "invalid_path", "The request path is not valid.", "请求路径无效。"},
+    [GW_ERR_BAD_REQUEST] = {400, "Bad Request", "bad_request", "The request is malformed and cannot be processed.",
+                            "请求格式有误，无法处理。"},
+    [GW_ERR_ROUTE_NOT_FOUND] = {404, "Not Found", "route_not_found", "No API is registered at this path.", "请求的接口不存在。"},
+    [GW_ERR_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", "method_not_allowed", "This API does not accept the request method.",
+                                   "该接口不支持此请求方式。"},
+    [GW_ERR_REQUEST_TIMEOUT] = {408, "Request Timeout", "request_timeout",
+                                "The request was not received in time. Please check the network and retry.",
+                                "请求发送超时，请检查网络后重试。"},
+    [GW_ERR_BODY_TOO_LARGE] = {413, "Content Too Large", "body_too_large",
+                               "The request body is too large. If you are uploading a file, please use a smaller one.",
+                               "请求内容过大。如在上传文件，请缩小文件后重试。"},
+    [GW_ERR_HEADERS_TOO_LARGE] = {431, "Request Header Fields Too Large", "headers_too_large", "The request headers are too large.",
+                                  "请求头信息过大。"},
+    [GW_ERR_UPSTREAM_BAD_RESPONSE] = {502, "Bad Gateway", "upstream_bad_response",
+                                      "The department service returned an invalid response. Please retry later.",
+                                      "部门服务返回异常，请稍后重试。"},
+    [GW_ERR_UPSTREAM_UNAVAILABLE] = {502, "Bad Gateway", "upstream_connect_failed",
+                                     "The department service could not be reached. Please retry later.",
+                                     "暂时无法连接部门服务，请稍后重试。"},
+    [GW_ERR_NO_HEALTHY_TARGET] = {503, "Service Unavailable", "no_healthy_target",
+                                  "The department service is temporarily unavailable. Please retry later.",
+                                  "部门服务暂时不可用，请稍后重试。"},
+    [GW_ERR_SERVICE_AT_CAPACITY] = {503, "Service Unavailable", "service_at_capacity",
+                                    "The department service is busy. Please retry later.", "部门服务繁忙，请稍后重试。"},
+    [GW_ERR_SHUTTING_DOWN] = {503, "Service Unavailable", "shutting_down", "The gateway is restarting. Please retry shortly.",
+                              "系统正在重启，请稍后重试。"},
+    [GW_ERR_UPSTREAM_TIMEOUT] = {504, "Gateway Timeout", "upstream_timeout", "The department service did not answer in time.",
+                                 "部门服务响应超时，请稍后重试。"},
+    [GW_ERR_INTERNAL] = {500, "Internal Server Error", "internal_error", "An internal error occurred. Please retry later.",
+                         "系统内部错误，请稍后重试。"},
+    [GW_ERR_NOT_FOUND] = {404, "Not Found", "not_found", "There is nothing at this address.", "该地址不存在。"},
+};
+
+const struct gateway_error_info *gateway_error_info(enum gateway_error error)
+{
+    /* An out-of-range value is a caller bug; answering internal_error keeps the response well-formed. */
+    if ((unsigned)error >= GW_ERR__COUNT)
+        return &catalogue[GW_ERR_INTERNAL];
+    return &catalogue[error];
+}
