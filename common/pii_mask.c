@@ -17,11 +17,12 @@
  * Choices, and why:
  *  - "+86" needs no rule of its own: '+' is not a digit, so "+8613812345678"
  *    is the 13-digit run "86..." and comes out as "+86138****5678".
- *  - 15-digit runs are masked as legacy ID numbers. They were issued until
- *    2004 and still appear in social-security and household records; the
- *    false positives (IMEIs are 15 digits) are device identifiers that should
- *    not be logged either. A 15-digit "0086" + mobile is a phone number, and
- *    no ID number starts with 0 (region codes start with 1-8).
+ *  - 15-digit runs are masked as legacy ID numbers. The 15-digit scheme
+ *    predates GB 11643-1999 and still appears in old social-security and
+ *    household records. The false positives (IMEIs are 15 digits) are
+ *    device identifiers that should not be logged either. A 15-digit
+ *    "0086" + mobile is a phone number: no ID number starts with 0 (region
+ *    codes start with 1-8).
  *  - The resident ID checksum and birth date are not verified: a mistyped ID
  *    number is still personal data, and over-masking an 18-digit order number
  *    in a log costs little.
