@@ -21,11 +21,13 @@ struct problem_list {
     size_t capacity;
 };
 
-#define PROBLEM_LIST_INIT {NULL, 0, 0}
+#define PROBLEM_LIST_INIT                                                                                                          \
+    {                                                                                                                              \
+        NULL, 0, 0                                                                                                                 \
+    }
 
 /* Appends a problem; the message is printf-formatted. Aborts on out-of-memory. */
-void problem_list_add(struct problem_list *list, const char *pointer, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void problem_list_add(struct problem_list *list, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void problem_list_clear(struct problem_list *list);
 
 /* Appends "/token" (escaped per RFC 6901) to a pointer; returns a malloc'ed string. */

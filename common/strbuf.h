@@ -16,7 +16,10 @@ struct strbuf {
     size_t capacity;
 };
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                                                \
+    {                                                                                                                              \
+        NULL, 0, 0                                                                                                                 \
+    }
 
 void strbuf_reserve(struct strbuf *sb, size_t extra);
 void strbuf_append(struct strbuf *sb, const char *bytes, size_t len);

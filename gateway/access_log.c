@@ -1,0 +1,202 @@
+#include "gateway/access_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/pii_mask.h"
+#include "common/xalloc.h"
+
+#define FLUSH_THRESHOLD (32 * 1024)
+
+struct queued_chunk {
+    struct queued_chunk *next;
+    size_t len;
+    char *data;
+};
+
+struct access_log {
+    int fd;
+    int owns_fd;
+    pthread_t writer;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    struct queued_chunk *head, **tail;
+    size_t queued;
+    int closing;
+    atomic_ullong dropped;
+};
+
+static void write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("access log write failed: %s", strerror(errno));
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct access_log *log = arg;
+    pthread_mutex_lock(&log->mutex);
+    for (;;) {
+        while (log->head == NULL && !log->closing)
+            pthread_cond_wait(&log->cond, &log->mutex);
+        struct queued_chunk *chunks = log->head;
+        log->head = NULL;
+        log->tail = &log->head;
+        log->queued = 0;
+        int closing = log->closing;
+        pthread_mutex_unlock(&log->mutex);
+        while (chunks != NULL) {
+            struct queued_chunk *next = chunks->next;
+            write_all(log->fd, chunks->data, chunks->len);
+            free(chunks->data);
+            free(chunks);
+            chunks = next;
+        }
+        if (closing)
+            return NULL;
+        pthread_mutex_lock(&log->mutex);
+    }
+}
+
+struct access_log *access_log_open(const char *path, char **err)
+{
+    int fd = STDOUT_FILENO, owns_fd = 0;
+    if (strcmp(path, "-") != 0) {
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            *err = xasprintf("cannot open access log %s: %s", path, strerror(errno));
+            return NULL;
+        }
+        owns_fd = 1;
+    }
+    struct access_log *log = xcalloc(1, sizeof(*log));
+    log->fd = fd;
+    log->owns_fd = owns_fd;
+    log->tail = &log->head;
+    pthread_mutex_init(&log->mutex, NULL);
+    pthread_cond_init(&log->cond, NULL);
+    if (pthread_create(&log->writer, NULL, writer_main, log) != 0) {
+        *err = xasprintf("cannot start the access log writer");
+        if (owns_fd)
+            close(fd);
+        free(log);
+        return NULL;
+    }
+    return log;
+}
+
+void access_log_close(struct access_log *log)
+{
+    if (log == NULL)
+        return;
+    pthread_mutex_lock(&log->mutex);
+    log->closing = 1;
+    pthread_cond_signal(&log->cond);
+    pthread_mutex_unlock(&log->mutex);
+    pthread_join(log->writer, NULL);
+    if (log->owns_fd)
+        close(log->fd);
+    pthread_mutex_destroy(&log->mutex);
+    pthread_cond_destroy(&log->cond);
+    free(log);
+}
+
+unsigned long long access_log_dropped(const struct access_log *log)
+{
+    return log != NULL ? atomic_load(&log->dropped) : 0;
+}
+
+void access_log_buffer_init(struct access_log_buffer *buffer, struct access_log *log)
+{
+    buffer->log = log;
+    buffer->lines = (struct strbuf)STRBUF_INIT;
+}
+
+void access_log_flush(struct access_log_buffer *buffer)
+{
+    if (buffer->log == NULL || buffer->lines.len == 0)
+        return;
+    struct access_log *log = buffer->log;
+    struct queued_chunk *chunk = xmalloc(sizeof(*chunk));
+    chunk->next = NULL;
+    chunk->data = strbuf_detach(&buffer->lines, &chunk->len);
+    pthread_mutex_lock(&log->mutex);
+    if (log->queued >= ACCESS_LOG_MAX_QUEUED) {
+        pthread_mutex_unlock(&log->mutex);
+        atomic_fetch_add(&log->dropped, 1);
+        free(chunk->data);
+        free(chunk);
+        return;
+    }
+    *log->tail = chunk;
+    log->tail = &chunk->next;
+    log->queued++;
+    pthread_cond_signal(&log->cond);
+    pthread_mutex_unlock(&log->mutex);
+}
+
+void access_log_buffer_dispose(struct access_log_buffer *buffer)
+{
+    access_log_flush(buffer);
+    strbuf_free(&buffer->lines);
+}
+
+static void append_optional_string(struct strbuf *out, const char *key, const char *value)
+{
+    strbuf_appendf(out, ",\"%s\":", key);
+    if (value == NULL)
+        strbuf_append_str(out, "null");
+    else
+        strbuf_append_json_string(out, value, strlen(value));
+}
+
+void access_log_format(struct strbuf *out, const struct access_log_entry *e)
+{
+    char time[32];
+    log_format_time(time, e->time_ms);
+    strbuf_appendf(out, "{\"time\":\"%s\",\"request_id\":", time);
+    strbuf_append_json_string(out, e->request_id, e->request_id_len);
+    strbuf_appendf(out, ",\"protocol\":\"%s\",\"tls\":%s,\"client\":", e->protocol, e->tls ? "true" : "false");
+    strbuf_append_json_string(out, e->client_ip, strlen(e->client_ip));
+    strbuf_append_str(out, ",\"method\":");
+    strbuf_append_json_string(out, e->method, e->method_len);
+    strbuf_append_str(out, ",\"path\":\"");
+    struct strbuf masked = STRBUF_INIT;
+    pii_mask_append(&masked, e->path, e->path_len);
+    strbuf_append_json_escaped(out, masked.data != NULL ? masked.data : "", masked.len);
+    strbuf_free(&masked);
+    strbuf_appendf(out, "\",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f", e->status, (unsigned long long)e->bytes_sent,
+                   (double)e->duration_us / 1000.0);
+    append_optional_string(out, "route", e->route);
+    append_optional_string(out, "service", e->service);
+    append_optional_string(out, "target", e->target);
+    if (e->upstream_us >= 0)
+        strbuf_appendf(out, ",\"upstream_ms\":%.3f", (double)e->upstream_us / 1000.0);
+    else
+        strbuf_append_str(out, ",\"upstream_ms\":null");
+    append_optional_string(out, "error", e->error_code);
+    strbuf_append_str(out, "}\n");
+}
+
+void access_log_append(struct access_log_buffer *buffer, const struct access_log_entry *entry)
+{
+    if (buffer->log == NULL)
+        return;
+    access_log_format(&buffer->lines, entry);
+    if (buffer->lines.len >= FLUSH_THRESHOLD)
+        access_log_flush(buffer);
+}

@@ -1,0 +1,181 @@
+#include "gateway/ops.h"
+
+#include <string.h>
+
+#include "common/error_envelope.h"
+#include "common/strbuf.h"
+#include "gateway/errors.h"
+#include "gateway/server.h"
+
+struct ops_handler {
+    h2o_handler_t super;
+    struct server *server;
+};
+
+static void send_body(h2o_req_t *req, int status, const char *reason, const char *content_type, struct strbuf *body)
+{
+    req->res.status = status;
+    req->res.reason = reason;
+    req->res.content_length = body->len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_inline(req, body->data != NULL ? body->data : "", body->len);
+    strbuf_free(body);
+}
+
+static void send_json(h2o_req_t *req, int status, const char *reason, struct strbuf *body)
+{
+    send_body(req, status, reason, "application/json; charset=utf-8", body);
+}
+
+/* Targets a request could be sent to right now. */
+static size_t count_available(const struct service *service, int64_t now_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < service->num_targets; i++)
+        n += upstream_target_is_available(&service->targets[i], now_ms);
+    return n;
+}
+
+static void handle_readyz(struct server *server, struct loop_thread *thread, h2o_req_t *req)
+{
+    const struct snapshot *snapshot = thread->holder->snapshot;
+    int64_t now = (int64_t)h2o_now(thread->ctx.loop);
+    struct strbuf services = STRBUF_INIT, reasons = STRBUF_INIT;
+    strbuf_append_char(&services, '{');
+    for (size_t i = 0; i < snapshot->services->num_services; i++) {
+        const struct service *service = &snapshot->services->services[i];
+        size_t available = count_available(service, now);
+        strbuf_appendf(&services, "%s", i ? "," : "");
+        strbuf_append_json_string(&services, service->config->name, strlen(service->config->name));
+        strbuf_appendf(&services, ":{\"healthy_targets\":%zu,\"targets\":%zu}", available, service->num_targets);
+        if (available == 0) {
+            char reason[256];
+            int n = snprintf(reason, sizeof(reason), "service %s has no healthy target (%zu configured)", service->config->name,
+                             service->num_targets);
+            strbuf_append_str(&reasons, reasons.len ? "," : "");
+            strbuf_append_json_string(&reasons, reason, (size_t)n < sizeof(reason) ? (size_t)n : sizeof(reason) - 1);
+        }
+    }
+    strbuf_append_char(&services, '}');
+    if (atomic_load(&server->stopping) || thread->stopping) {
+        strbuf_append_str(&reasons, reasons.len ? "," : "");
+        strbuf_append_str(&reasons, "\"shutting down\"");
+    }
+    struct strbuf body = STRBUF_INIT;
+    int ready = reasons.len == 0;
+    strbuf_appendf(&body, "{\"status\":\"%s\",\"generation\":%llu,", ready ? "ready" : "not_ready",
+                   (unsigned long long)snapshot->generation);
+    if (!ready)
+        strbuf_appendf(&body, "\"reasons\":[%s],", reasons.data);
+    strbuf_appendf(&body, "\"services\":%s}", services.data);
+    strbuf_free(&services);
+    strbuf_free(&reasons);
+    send_json(req, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", &body);
+}
+
+static void render_upstream_gauges(const struct snapshot *snapshot, int64_t now, struct strbuf *out)
+{
+    strbuf_append_str(out, "# HELP yiwang_upstream_in_flight Requests in flight to a service (capped by max_in_flight).\n"
+                           "# TYPE yiwang_upstream_in_flight gauge\n");
+    for (size_t i = 0; i < snapshot->services->num_services; i++) {
+        const struct service *s = &snapshot->services->services[i];
+        strbuf_append_str(out, "yiwang_upstream_in_flight{service=\"");
+        metrics_append_label_value(out, s->config->name);
+        strbuf_appendf(out, "\"} %u\n", atomic_load_explicit(&s->state->in_flight, memory_order_relaxed));
+    }
+    static const char *const target_metrics[] = {"yiwang_upstream_target_healthy",
+                                                 "gauge",
+                                                 "1 when the target may receive requests (not ejected, health check passing).",
+                                                 "yiwang_upstream_target_in_flight",
+                                                 "gauge",
+                                                 "Requests in flight to the target.",
+                                                 "yiwang_upstream_target_ejections_total",
+                                                 "counter",
+                                                 "Times passive health checking ejected the target."};
+    for (int m = 0; m < 3; m++) {
+        strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", target_metrics[m * 3], target_metrics[m * 3 + 2], target_metrics[m * 3],
+                       target_metrics[m * 3 + 1]);
+        for (size_t i = 0; i < snapshot->services->num_services; i++) {
+            const struct service *s = &snapshot->services->services[i];
+            for (size_t j = 0; j < s->num_targets; j++) {
+                const struct upstream_target *t = &s->targets[j];
+                unsigned long long value = m == 0   ? (unsigned long long)upstream_target_is_available(t, now)
+                                           : m == 1 ? atomic_load_explicit(&t->state->in_flight, memory_order_relaxed)
+                                                    : atomic_load_explicit(&t->state->ejections_total, memory_order_relaxed);
+                strbuf_appendf(out, "%s{service=\"", target_metrics[m * 3]);
+                metrics_append_label_value(out, s->config->name);
+                strbuf_append_str(out, "\",target=\"");
+                metrics_append_label_value(out, t->authority);
+                strbuf_appendf(out, "\"} %llu\n", value);
+            }
+        }
+    }
+}
+
+static void handle_metrics(struct server *server, struct loop_thread *thread, h2o_req_t *req)
+{
+    const struct snapshot *snapshot = thread->holder->snapshot;
+    struct strbuf body = STRBUF_INIT;
+    strbuf_appendf(&body,
+                   "# HELP yiwang_build_info Build information.\n# TYPE yiwang_build_info gauge\n"
+                   "yiwang_build_info{version=\"%s\"} 1\n",
+                   YIWANG_VERSION);
+    strbuf_appendf(&body,
+                   "# HELP yiwang_config_generation Generation of the configuration being served.\n"
+                   "# TYPE yiwang_config_generation gauge\nyiwang_config_generation %llu\n",
+                   (unsigned long long)snapshot->generation);
+    strbuf_appendf(&body,
+                   "# HELP yiwang_config_reloads_total Configuration reloads by result.\n"
+                   "# TYPE yiwang_config_reloads_total counter\n"
+                   "yiwang_config_reloads_total{result=\"ok\"} %llu\nyiwang_config_reloads_total{result=\"rejected\"} %llu\n",
+                   atomic_load(&server->reloads_ok), atomic_load(&server->reloads_failed));
+    strbuf_appendf(&body,
+                   "# HELP yiwang_access_log_dropped_total Access-log buffers dropped because the writer fell behind.\n"
+                   "# TYPE yiwang_access_log_dropped_total counter\nyiwang_access_log_dropped_total %llu\n",
+                   access_log_dropped(server->access_log));
+    metrics_render(server->metrics, &body);
+    render_upstream_gauges(snapshot, (int64_t)h2o_now(thread->ctx.loop), &body);
+    send_body(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", &body);
+}
+
+static void send_ops_error(struct loop_thread *thread, h2o_req_t *req, enum gateway_error error)
+{
+    const struct gateway_error_info *info = gateway_error_info(error);
+    char id[33];
+    uint64_t a = loop_thread_random(thread), b = loop_thread_random(thread);
+    snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    struct strbuf body = STRBUF_INIT;
+    error_envelope_append(&body, info->code, info->message_en, id, 32);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, h2o_strdup(&req->pool, id, 32).base,
+                          32);
+    send_json(req, info->status, info->reason, &body);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct ops_handler *handler = (struct ops_handler *)self;
+    struct loop_thread *thread = loop_thread_from_context(req->conn->ctx);
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    int is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+                 h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    if (is_get && h2o_memis(req->path.base, path_len, H2O_STRLIT("/healthz"))) {
+        struct strbuf body = STRBUF_INIT;
+        strbuf_append_str(&body, "{\"status\":\"ok\"}");
+        send_json(req, 200, "OK", &body);
+    } else if (is_get && h2o_memis(req->path.base, path_len, H2O_STRLIT("/readyz"))) {
+        handle_readyz(handler->server, thread, req);
+    } else if (is_get && h2o_memis(req->path.base, path_len, H2O_STRLIT("/metrics"))) {
+        handle_metrics(handler->server, thread, req);
+    } else {
+        send_ops_error(thread, req, GW_ERR_NOT_FOUND);
+    }
+    return 0;
+}
+
+void ops_register(h2o_pathconf_t *pathconf, struct server *server)
+{
+    struct ops_handler *handler = (struct ops_handler *)h2o_create_handler(pathconf, sizeof(*handler));
+    handler->super.on_req = on_req;
+    handler->server = server;
+}

@@ -1,0 +1,47 @@
+/*
+ * request.h — the gateway's state for one client request.
+ *
+ * Allocated in the request's h2o memory pool with a dispose hook, so it lives
+ * exactly as long as the h2o request: the hook (request_ctx dispose, in
+ * pipeline.c) is the single place where a request ends — upstream work is
+ * cancelled, in-flight slots released, metrics counted and the access-log
+ * line written. Only the owning event-loop thread touches it.
+ */
+#ifndef YIWANG_GATEWAY_REQUEST_H
+#define YIWANG_GATEWAY_REQUEST_H
+
+#include <h2o.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "gateway/errors.h"
+#include "gateway/loop_thread.h"
+#include "gateway/snapshot.h"
+
+struct proxy;
+
+struct request_ctx {
+    h2o_req_t *req;
+    struct loop_thread *thread;
+    struct snapshot_holder *holder; /* pinned until dispose */
+    struct snapshot_route *route;   /* NULL until matched */
+    uint64_t start_unix_ms;
+    uint64_t start_mono_us;
+    h2o_iovec_t request_id;
+    h2o_iovec_t traceparent;     /* what the upstream receives */
+    h2o_iovec_t tracestate;      /* forwarded only with a valid incoming traceparent */
+    h2o_iovec_t upstream_target; /* normalised path, prefix stripped, plus the query */
+    const char *error_code;      /* set when the gateway answered with an error */
+    char client_ip[INET6_ADDRSTRLEN];
+    int is_http2;
+    struct proxy *proxy;
+    const char *target_authority; /* last upstream target tried */
+    int64_t upstream_us;          /* -1 until an upstream answered */
+};
+
+/* Answers with the error envelope (status, code, localised message, request id). */
+void request_send_error(struct request_ctx *rc, enum gateway_error error);
+
+uint64_t monotonic_us(void);
+
+#endif

@@ -1,0 +1,460 @@
+#include "gateway/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "gateway/ops.h"
+#include "gateway/pipeline.h"
+#include "gateway/upstream_pool.h"
+#include "routes/health_check.h"
+
+#define ACCESS_LOG_FLUSH_MS 200
+#define LOOP_WAIT_MS 100
+
+enum listener_kind { LISTENER_PUBLIC, LISTENER_TLS, LISTENER_OPS };
+
+enum control_kind { CONTROL_SNAPSHOT, CONTROL_SHUTDOWN };
+
+struct control_message {
+    h2o_multithread_message_t super;
+    enum control_kind kind;
+    struct snapshot *snapshot; /* CONTROL_SNAPSHOT: a reference owned by the message */
+};
+
+/* ---- per-thread helpers declared in loop_thread.h ---- */
+
+uint64_t loop_thread_random(struct loop_thread *thread)
+{
+    /* xorshift128+: fast, good enough for ids that only need to be unique, not secret */
+    uint64_t s1 = thread->random_state[0];
+    const uint64_t s0 = thread->random_state[1];
+    thread->random_state[0] = s0;
+    s1 ^= s1 << 23;
+    thread->random_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return thread->random_state[1] + s0;
+}
+
+/* ---- listening sockets ---- */
+
+static int open_listener(const struct listener_config *listener, char **err)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", (unsigned)listener->port);
+    int rc = getaddrinfo(listener->address, port, &hints, &ai);
+    if (rc != 0) {
+        *err = xasprintf("invalid listen address %s: %s", listener->address, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        *err = xasprintf("cannot listen on %s:%u: %s", listener->address, (unsigned)listener->port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static int open_all_listeners(struct server *server)
+{
+    const struct config *config = server->boot_config;
+    const struct listener_config *listeners[3] = {&config->public_listener, &config->tls_listener.listener, &config->ops_listener};
+    server->listen_fds = xcalloc(server->num_threads, sizeof(*server->listen_fds));
+    for (unsigned t = 0; t < server->num_threads; t++) {
+        for (int k = 0; k < 3; k++) {
+            server->listen_fds[t][k] = -1;
+            if (!listeners[k]->enabled)
+                continue;
+            char *err = NULL;
+            if ((server->listen_fds[t][k] = open_listener(listeners[k], &err)) < 0) {
+                log_error("%s", err);
+                free(err);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- TLS ---- */
+
+static SSL_CTX *create_ssl_ctx(const struct tls_listener_config *tls)
+{
+    static const h2o_iovec_t alpn[] = {{H2O_STRLIT("h2")}, {H2O_STRLIT("http/1.1")}, {NULL, 0}};
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls->certificate_file) != 1) {
+        log_error("cannot load TLS certificate %s: %s", tls->certificate_file, ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, tls->key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        log_error("cannot load TLS key %s: %s", tls->key_file, ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, alpn);
+    return ctx;
+}
+
+/* ---- h2o configuration ---- */
+
+static void setup_globalconf(struct server *server)
+{
+    const struct config *config = server->boot_config;
+    h2o_globalconf_t *g = &server->globalconf;
+    h2o_config_init(g);
+    g->server_name = h2o_iovec_init(H2O_STRLIT("yiwang"));
+    g->max_request_entity_size = config->limits.max_body_bytes;
+    g->http1.req_timeout = config->limits.client_timeout_ms;
+    g->http2.idle_timeout = config->limits.idle_timeout_ms;
+    g->http2.graceful_shutdown_timeout = config->drain_timeout_ms;
+    g->handshake_timeout = config->limits.client_timeout_ms;
+
+    /* Two hosts, one per kind of listener: each accept context sees only its own, so the ops endpoints can never be
+     * reached through the public port whatever Host header a client sends. */
+    h2o_hostconf_t *public_host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("public")), 65535);
+    h2o_pathconf_t *public_path = h2o_config_register_path(public_host, "/", 0);
+    public_path->error_log.emit_request_errors = 0;
+    pipeline_register(public_path);
+    h2o_hostconf_t *ops_host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("ops")), 65535);
+    h2o_pathconf_t *ops_path = h2o_config_register_path(ops_host, "/", 0);
+    ops_path->error_log.emit_request_errors = 0;
+    ops_register(ops_path, server);
+    server->public_hosts[0] = public_host;
+    server->ops_hosts[0] = ops_host;
+}
+
+/* ---- event-loop threads ---- */
+
+static void on_connection_closed(void *data)
+{
+    struct loop_thread *thread = data;
+    thread->open_connections--;
+    metrics_counter_add(&thread->counters->connections_closed, 1);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    h2o_accept_ctx_t *accept_ctx = listener->data;
+    struct loop_thread *thread = loop_thread_from_context(accept_ctx->ctx);
+    unsigned limit = thread->server->boot_config->limits.max_connections / thread->server->num_threads + 1;
+    for (int i = 0; i < 64; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        if (thread->open_connections >= limit) {
+            h2o_socket_close(sock); /* over the connection limit: shed load at the door */
+            continue;
+        }
+        thread->open_connections++;
+        metrics_counter_add(&thread->counters->connections_accepted, 1);
+        sock->on_close.cb = on_connection_closed;
+        sock->on_close.data = thread;
+        h2o_accept(accept_ctx, sock);
+    }
+}
+
+static void adopt_snapshot(struct loop_thread *thread, struct snapshot *snapshot)
+{
+    struct snapshot_holder *old = thread->holder;
+    thread->holder = snapshot_holder_new(snapshot);
+    if (old != NULL)
+        snapshot_holder_retire(old);
+}
+
+static void begin_shutdown(struct loop_thread *thread)
+{
+    for (size_t i = 0; i < thread->num_listeners; i++) {
+        h2o_socket_read_stop(thread->listeners[i]);
+        h2o_socket_close(thread->listeners[i]);
+    }
+    thread->num_listeners = 0;
+    /* HTTP/2: GOAWAY; HTTP/1.1: the next response says Connection: close */
+    h2o_context_request_shutdown(&thread->ctx);
+    thread->stopping = 1;
+}
+
+static void on_control_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct loop_thread *thread = H2O_STRUCT_FROM_MEMBER(struct loop_thread, control_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        struct control_message *msg = H2O_STRUCT_FROM_MEMBER(struct control_message, super.link, messages->next);
+        h2o_linklist_unlink(&msg->super.link);
+        if (msg->kind == CONTROL_SNAPSHOT)
+            adopt_snapshot(thread, msg->snapshot);
+        else
+            begin_shutdown(thread);
+        free(msg);
+    }
+}
+
+static void send_control(struct loop_thread *thread, enum control_kind kind, struct snapshot *snapshot)
+{
+    struct control_message *msg = xcalloc(1, sizeof(*msg));
+    msg->kind = kind;
+    msg->snapshot = snapshot;
+    h2o_multithread_send_message(&thread->control_receiver, &msg->super);
+}
+
+static void start_listening(struct loop_thread *thread)
+{
+    h2o_accept_ctx_t *contexts[3] = {&thread->accept_public, &thread->accept_tls, &thread->accept_ops};
+    for (int k = 0; k < 3; k++) {
+        int fd = thread->server->listen_fds[thread->id][k];
+        if (fd < 0)
+            continue;
+        h2o_socket_t *sock = h2o_evloop_socket_create(thread->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+        sock->data = contexts[k];
+        h2o_socket_read_start(sock, on_accept);
+        thread->listeners[thread->num_listeners++] = sock;
+    }
+}
+
+static void seed_random(struct loop_thread *thread)
+{
+    if (getrandom(thread->random_state, sizeof(thread->random_state), 0) != sizeof(thread->random_state)) {
+        thread->random_state[0] = (uint64_t)time(NULL) ^ ((uint64_t)thread->id << 32);
+        thread->random_state[1] = (uint64_t)(uintptr_t)thread | 1;
+    }
+}
+
+static void on_access_log_timer(h2o_timeout_entry_t *entry)
+{
+    struct loop_thread *thread = H2O_STRUCT_FROM_MEMBER(struct loop_thread, access_log_timer, entry);
+    access_log_flush(&thread->access_log);
+    h2o_timeout_link(thread->ctx.loop, loop_thread_timeout(thread, ACCESS_LOG_FLUSH_MS), entry);
+}
+
+static void *loop_thread_main(void *arg)
+{
+    struct loop_thread *thread = arg;
+    struct server *server = thread->server;
+    start_listening(thread);
+    thread->access_log_timer.cb = on_access_log_timer;
+    h2o_timeout_link(thread->ctx.loop, loop_thread_timeout(thread, ACCESS_LOG_FLUSH_MS), &thread->access_log_timer);
+
+    uint64_t drain_deadline = 0;
+    for (;;) {
+        h2o_evloop_run(thread->ctx.loop, LOOP_WAIT_MS);
+        if (thread->stopping) {
+            uint64_t now = h2o_now(thread->ctx.loop);
+            if (drain_deadline == 0)
+                drain_deadline = now + server->boot_config->drain_timeout_ms;
+            if (thread->active_requests == 0 || now >= drain_deadline)
+                break;
+        }
+    }
+    if (thread->active_requests != 0)
+        log_warn("thread %u: drain timeout with %u requests still in flight", thread->id, thread->active_requests);
+    h2o_timeout_unlink(&thread->access_log_timer);
+    access_log_flush(&thread->access_log);
+    return NULL;
+}
+
+static void init_loop_thread(struct server *server, struct loop_thread *thread, unsigned id)
+{
+    thread->server = server;
+    thread->id = id;
+    h2o_context_init(&thread->ctx, h2o_evloop_create(), &server->globalconf);
+    h2o_multithread_register_receiver(thread->ctx.queue, &thread->control_receiver, on_control_messages);
+    thread->accept_public = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts};
+    thread->accept_tls = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts, .ssl_ctx = server->ssl_ctx};
+    thread->accept_ops = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->ops_hosts};
+    thread->counters = metrics_thread_counters(server->metrics, id);
+    access_log_buffer_init(&thread->access_log, server->access_log);
+    seed_random(thread);
+    snapshot_retain(server->current);
+    thread->holder = snapshot_holder_new(server->current);
+}
+
+/* ---- reload and signals ---- */
+
+static void log_problems(const char *what, const struct problem_list *problems)
+{
+    for (size_t i = 0; i < problems->count; i++)
+        log_error("%s: %s: %s", what, problems->items[i].pointer[0] ? problems->items[i].pointer : "(root)",
+                  problems->items[i].message);
+}
+
+static void warn_restart_only_changes(const struct config *boot, const struct config *next)
+{
+    if (boot->threads != next->threads || boot->public_listener.port != next->public_listener.port ||
+        boot->ops_listener.port != next->ops_listener.port ||
+        boot->tls_listener.listener.port != next->tls_listener.listener.port ||
+        boot->tls_listener.listener.enabled != next->tls_listener.listener.enabled ||
+        boot->limits.max_body_bytes != next->limits.max_body_bytes)
+        log_warn("listeners, threads, TLS and limits.max_body_bytes changes take effect only after a restart");
+}
+
+static void publish_snapshot(struct server *server, struct snapshot *snapshot)
+{
+    for (unsigned t = 0; t < server->num_threads; t++) {
+        snapshot_retain(snapshot);
+        send_control(&server->threads[t], CONTROL_SNAPSHOT, snapshot);
+    }
+    health_checker_update(server->health, snapshot->services);
+    snapshot_release(server->current);
+    server->current = snapshot;
+}
+
+static void reload(struct server *server)
+{
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct config *config = config_load_file(server->config_path, &problems);
+    struct snapshot *snapshot = NULL;
+    if (config != NULL) {
+        warn_restart_only_changes(server->boot_config, config);
+        snapshot = snapshot_build(config, server->current, server->metrics, server->generation + 1, &problems);
+    }
+    if (snapshot == NULL) {
+        log_problems(server->config_path, &problems);
+        log_error("reload rejected: %s has %zu problem(s); still serving generation %llu", server->config_path, problems.count,
+                  (unsigned long long)server->generation);
+        atomic_fetch_add(&server->reloads_failed, 1);
+        problem_list_clear(&problems);
+        return;
+    }
+    problem_list_clear(&problems);
+    server->generation++;
+    publish_snapshot(server, snapshot);
+    atomic_fetch_add(&server->reloads_ok, 1);
+    log_info("configuration reloaded: generation %llu, %zu services, %zu routes", (unsigned long long)server->generation,
+             snapshot->services->num_services, snapshot->num_routes);
+}
+
+static void wait_for_signals(struct server *server, const sigset_t *signals)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(server);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            log_info("%s received: draining (up to %u ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                     server->boot_config->drain_timeout_ms);
+            return;
+        }
+    }
+}
+
+/* ---- start and stop ---- */
+
+static int start(struct server *server)
+{
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct config *config = config_load_file(server->config_path, &problems);
+    if (config == NULL) {
+        log_problems(server->config_path, &problems);
+        problem_list_clear(&problems);
+        return 2;
+    }
+    server->boot_config = config;
+    server->num_threads = config->threads;
+    server->metrics = metrics_registry_new(server->num_threads);
+    /* the snapshot owns its config; the boot config is a separate copy that lives as long as the server */
+    struct config *first = config_load_file(server->config_path, &problems);
+    if (first == NULL || (server->current = snapshot_build(first, NULL, server->metrics, 1, &problems)) == NULL) {
+        log_problems(server->config_path, &problems);
+        problem_list_clear(&problems);
+        return 2;
+    }
+    server->generation = 1;
+    if (config->access_log.path != NULL) {
+        char *err = NULL;
+        if ((server->access_log = access_log_open(config->access_log.path, &err)) == NULL) {
+            log_error("%s", err);
+            free(err);
+            return 1;
+        }
+    }
+    if (config->tls_listener.listener.enabled && (server->ssl_ctx = create_ssl_ctx(&config->tls_listener)) == NULL)
+        return 1;
+    setup_globalconf(server);
+    if (open_all_listeners(server) != 0)
+        return 1;
+    server->health = health_checker_start();
+    health_checker_update(server->health, server->current->services);
+    server->threads = xcalloc(server->num_threads, sizeof(*server->threads));
+    for (unsigned t = 0; t < server->num_threads; t++)
+        init_loop_thread(server, &server->threads[t], t);
+    for (unsigned t = 0; t < server->num_threads; t++) {
+        if (pthread_create(&server->threads[t].pthread, NULL, loop_thread_main, &server->threads[t]) != 0) {
+            log_error("cannot start event-loop thread %u", t);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void log_listening(const struct config *config, unsigned threads)
+{
+    log_info("yiwang %s: %u event-loop threads; public %s%s:%u, tls %s%s:%u, ops %s:%u", YIWANG_VERSION, threads,
+             config->public_listener.enabled ? "" : "(disabled) ", config->public_listener.address,
+             (unsigned)config->public_listener.port, config->tls_listener.listener.enabled ? "" : "(disabled) ",
+             config->tls_listener.listener.address, (unsigned)config->tls_listener.listener.port, config->ops_listener.address,
+             (unsigned)config->ops_listener.port);
+}
+
+static void stop(struct server *server)
+{
+    atomic_store(&server->stopping, 1);
+    for (unsigned t = 0; t < server->num_threads; t++)
+        send_control(&server->threads[t], CONTROL_SHUTDOWN, NULL);
+    for (unsigned t = 0; t < server->num_threads; t++)
+        pthread_join(server->threads[t].pthread, NULL);
+    health_checker_stop(server->health);
+    access_log_close(server->access_log);
+    log_info("stopped");
+}
+
+int server_run(const char *config_path)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    /* blocked before any thread starts, so every thread inherits the mask and only sigwait() sees them */
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    json_object_seed(0);
+
+    static struct server server; /* lives until exit: event-loop threads and h2o refer to it */
+    server.config_path = config_path;
+    int rc = start(&server);
+    if (rc != 0)
+        return rc;
+    log_listening(server.boot_config, server.num_threads);
+    wait_for_signals(&server, &signals);
+    stop(&server);
+    return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * server.h — the running gateway process: listeners, event-loop threads,
+ * reload and shutdown.
+ *
+ * The main thread owns the server: it loads the config, binds every
+ * listening socket (so a bad address fails at start, not in a thread), starts
+ * the event-loop threads and the health checker, then waits for signals:
+ *   SIGHUP          reload the config; a broken one is logged and ignored
+ *   SIGTERM/SIGINT  stop accepting, drain in-flight requests (up to
+ *                   drain_timeout_ms), exit 0
+ * A new snapshot is handed to each event-loop thread as a message; each
+ * thread swaps it in between requests, so nothing on the hot path locks.
+ */
+#ifndef YIWANG_GATEWAY_SERVER_H
+#define YIWANG_GATEWAY_SERVER_H
+
+#include <h2o.h>
+#include <stdatomic.h>
+
+#include "common/config.h"
+#include "gateway/access_log.h"
+#include "gateway/loop_thread.h"
+#include "gateway/metrics.h"
+#include "gateway/snapshot.h"
+
+struct health_checker;
+
+struct server {
+    const char *config_path;
+    struct config *boot_config; /* settings that need a restart (listeners, threads, TLS) come from here */
+    h2o_globalconf_t globalconf;
+    h2o_hostconf_t *public_hosts[2];
+    h2o_hostconf_t *ops_hosts[2];
+    SSL_CTX *ssl_ctx;
+    unsigned num_threads;
+    struct loop_thread *threads;
+    int (*listen_fds)[3]; /* per thread: public, tls, ops; -1 when disabled */
+    struct metrics_registry *metrics;
+    struct access_log *access_log;
+    struct health_checker *health;
+    struct snapshot *current; /* latest published; main thread only */
+    uint64_t generation;
+    atomic_ullong reloads_ok;
+    atomic_ullong reloads_failed;
+    atomic_int stopping;
+};
+
+/* Runs the gateway until SIGTERM/SIGINT. Returns the process exit status. */
+int server_run(const char *config_path);
+
+#endif

@@ -1,0 +1,109 @@
+#include "gateway/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/xalloc.h"
+
+static int add_routes(struct snapshot *snapshot, struct metrics_registry *metrics, struct problem_list *problems)
+{
+    const struct config *config = snapshot->config;
+    snapshot->num_routes = config->num_routes;
+    snapshot->routes = xcalloc(config->num_routes, sizeof(*snapshot->routes));
+    int ok = 1;
+    for (size_t i = 0; i < config->num_routes; i++) {
+        struct snapshot_route *route = &snapshot->routes[i];
+        route->config = &config->routes[i];
+        route->service = service_set_find(snapshot->services, route->config->service);
+        if (route->service == NULL) {
+            /* config_load already checks this; kept so a snapshot can never hold a dangling route */
+            char pointer[64];
+            snprintf(pointer, sizeof(pointer), "/routes/%zu/service", i);
+            problem_list_add(problems, pointer, "unknown service '%s'", route->config->service);
+            ok = 0;
+            continue;
+        }
+        route->metrics = metrics_route_series(metrics, route->config->name, route->config->service);
+        char *err = NULL;
+        if (route_table_add(snapshot->table, route->config->host, route->config->path_prefix, route->config->methods, route,
+                            &err) != 0) {
+            char pointer[64];
+            snprintf(pointer, sizeof(pointer), "/routes/%zu/path_prefix", i);
+            problem_list_add(problems, pointer, "%s", err);
+            free(err);
+            ok = 0;
+        }
+    }
+    return ok ? 0 : -1;
+}
+
+struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, struct metrics_registry *metrics,
+                                uint64_t generation, struct problem_list *problems)
+{
+    struct snapshot *snapshot = xcalloc(1, sizeof(*snapshot));
+    atomic_init(&snapshot->refcount, 1);
+    snapshot->generation = generation;
+    snapshot->config = config;
+    snapshot->table = route_table_new();
+    snapshot->services = service_set_build(config, previous != NULL ? previous->services : NULL, problems);
+    if (snapshot->services == NULL || add_routes(snapshot, metrics, problems) != 0) {
+        snapshot_release(snapshot);
+        return NULL;
+    }
+    snapshot->latency = xcalloc(snapshot->services->num_services, sizeof(*snapshot->latency));
+    for (size_t i = 0; i < snapshot->services->num_services; i++)
+        snapshot->latency[i] = metrics_latency_series(metrics, snapshot->services->services[i].config->name);
+    snapshot->unmatched = metrics_route_series(metrics, "", "");
+    snapshot->unmatched_latency = metrics_latency_series(metrics, "");
+    return snapshot;
+}
+
+void snapshot_retain(struct snapshot *snapshot)
+{
+    atomic_fetch_add(&snapshot->refcount, 1);
+}
+
+void snapshot_release(struct snapshot *snapshot)
+{
+    if (snapshot == NULL || atomic_fetch_sub(&snapshot->refcount, 1) != 1)
+        return;
+    route_table_free(snapshot->table);
+    service_set_free(snapshot->services);
+    free(snapshot->routes);
+    free(snapshot->latency);
+    config_free(snapshot->config);
+    free(snapshot);
+}
+
+struct snapshot_holder *snapshot_holder_new(struct snapshot *snapshot)
+{
+    struct snapshot_holder *holder = xcalloc(1, sizeof(*holder));
+    holder->snapshot = snapshot;
+    holder->balancer_state = xcalloc(snapshot->services->num_targets, sizeof(*holder->balancer_state));
+    return holder;
+}
+
+static void holder_free(struct snapshot_holder *holder)
+{
+    free(holder->balancer_state);
+    snapshot_release(holder->snapshot);
+    free(holder);
+}
+
+void snapshot_holder_pin(struct snapshot_holder *holder)
+{
+    holder->pinned++;
+}
+
+void snapshot_holder_unpin(struct snapshot_holder *holder)
+{
+    if (--holder->pinned == 0 && holder->retired)
+        holder_free(holder);
+}
+
+void snapshot_holder_retire(struct snapshot_holder *holder)
+{
+    holder->retired = 1;
+    if (holder->pinned == 0)
+        holder_free(holder);
+}
