@@ -245,6 +245,8 @@ static int check_prefix(const char *host, const char *prefix, char **err)
         char *why = xasprintf("invalid path prefix (%s)", path_status_name(status));
         rc = fail(err, host, prefix, why);
         free(why);
+    } else if (memchr(prefix, ';', len) != NULL) {
+        rc = fail(err, host, prefix, "path prefix must not contain ';' (segment parameters are ignored when matching)");
     } else if (out_len != len || memcmp(norm, prefix, len) != 0) {
         char *why = xasprintf("path prefix is not normalised (would be \"%s\")", norm);
         rc = fail(err, host, prefix, why);
@@ -323,6 +325,11 @@ static struct route_match match_tree(const struct route_node *root, const char *
     const char *seg;
 
     while (next_segment(path, len, &pos, &seg, &seg_len)) {
+        /* Servlet containers drop ";params" from a segment ("/private;x/data" is "/private/data" to them), so the
+         * route is chosen by the segment's name alone; otherwise ";x" would slip past /private's policy. */
+        const char *semicolon = memchr(seg, ';', seg_len);
+        if (semicolon != NULL)
+            seg_len = (size_t)(semicolon - seg);
         node = map_find(&node->children, seg, seg_len, hash_lower(seg, seg_len));
         if (node == NULL)
             break;

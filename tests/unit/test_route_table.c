@@ -259,10 +259,19 @@ static void test_bypass_attempts(void)
     add_ok(t, NULL, "/public", GET | POST, "public");
     add_ok(t, NULL, "/private", GET, "private");
     static const char *const reach_private[] = {
-        "/public/../private/x", "/%2e%2e/private/x", "/public/%2E%2E/private/x",
-        "//private/x",          "/PRIVATE/x",        "/public/./../private/x",
-        "/Private/./x",         "/./private//x",     "/%70rivate/x",
+        "/public/../private/x",
+        "/%2e%2e/private/x",
+        "/public/%2E%2E/private/x",
+        "//private/x",
+        "/PRIVATE/x",
+        "/public/./../private/x",
+        "/Private/./x",
+        "/./private//x",
+        "/%70rivate/x",
         "/a/b/../../private/x",
+        "/private;x/data",
+        "/;x/../private/x",
+        "/private;jsessionid=1/x",
     };
     for (size_t i = 0; i < sizeof(reach_private) / sizeof(reach_private[0]); i++) {
         const char *in = reach_private[i];
@@ -283,6 +292,17 @@ static void test_bypass_attempts(void)
         size_t out_len;
         CHECK(path_normalize(refused[i], strlen(refused[i]), out, &out_len) != PATH_OK);
     }
+    route_table_free(t);
+}
+
+/* A prefix with ';' could never be matched as written, since matching ignores segment parameters. */
+static void test_semicolon_prefix_refused(void)
+{
+    struct route_table *t = route_table_new();
+    char *err = NULL;
+    CHECK_INT_EQ(route_table_add(t, NULL, "/a;b", GET, "x", &err), -1);
+    CHECK(err != NULL && strstr(err, "';'") != NULL);
+    free(err);
     route_table_free(t);
 }
 
@@ -389,6 +409,7 @@ int main(void)
     test_disjoint_methods();
     test_bad_routes();
     test_bypass_attempts();
+    test_semicolon_prefix_refused();
     test_many_routes();
     test_timing();
     return TEST_REPORT();
