@@ -90,6 +90,7 @@ struct node {
     /* strings */
     long long min_length, max_length;
     struct pattern *pattern;
+    const char *title; /* names what "pattern" accepts, in its failure message */
     enum format_kind format;
     /* numbers */
     const json_t *minimum, *maximum, *exclusive_minimum, *exclusive_maximum, *multiple_of;
@@ -721,6 +722,14 @@ static int kw_defs(struct compiler *c, struct node *node, const json_t *value)
     return 0;
 }
 
+static int kw_title(struct compiler *c, struct node *node, const json_t *value)
+{
+    if (!json_is_string(value))
+        return fail(c, "'title' must be a string");
+    node->title = json_string_value(value);
+    return 0;
+}
+
 static int kw_annotation(struct compiler *c, struct node *node, const json_t *value)
 {
     (void)c, (void)node, (void)value;
@@ -762,7 +771,7 @@ static const struct {
     {"else", kw_else},
     {"$ref", kw_ref},
     {"$defs", kw_defs},
-    {"title", kw_annotation},
+    {"title", kw_title},
     {"description", kw_annotation},
     {"default", kw_annotation},
     {"examples", kw_annotation},
@@ -1070,8 +1079,12 @@ static size_t check_string(struct validator *v, const struct node *node, const j
         if (node->max_length >= 0 && chars > (size_t)node->max_length)
             count += report(v, "must be at most %lld characters long", node->max_length);
     }
-    if (node->pattern != NULL && !pattern_matches(node->pattern, s, len))
-        count += report(v, "must match the pattern %s", node->pattern->source);
+    if (node->pattern != NULL && !pattern_matches(node->pattern, s, len)) {
+        if (node->title != NULL)
+            count += report(v, "must be %s", node->title);
+        else
+            count += report(v, "must match the pattern %s", node->pattern->source);
+    }
     if (node->format != FORMAT_NONE && !format_matches(node->format, s, len))
         count += report(v, "%s", format_message(node->format));
     return count;

@@ -36,6 +36,9 @@
  *  - A value that fails "type" is reported once (the type message) and the
  *    other keywords of that schema are not checked against it, since their
  *    messages would only restate the mismatch.
+ *  - A regular expression makes a poor message, so when "pattern" fails in a
+ *    schema that has a "title", the message is "must be <title>": give such
+ *    schemas a title phrased as a noun ("a lower-case name of ...").
  *  - When every branch of "anyOf" / "oneOf" fails, the problems of the branch
  *    that got furthest are reported; if all branches fail at the value itself
  *    their messages are joined ("must be an IPv4 address or an IPv6 address").

@@ -161,6 +161,8 @@ static void test_strings(void)
     CHECK(valid(name, "\"a_b-c\""));
     CHECK_ONE(name, "\"Hrss\"", "", "must match the pattern ^[a-z0-9][a-z0-9_-]{0,62}$");
     CHECK_ONE(name, "\"-x\"", "", "must match the pattern ^[a-z0-9][a-z0-9_-]{0,62}$");
+    /* A title names what the pattern accepts instead of quoting it. */
+    CHECK_ONE("{\"title\":\"a lower-case name\",\"pattern\":\"^[a-z]+$\"}", "\"A\"", "", "must be a lower-case name");
     /* Patterns are unanchored unless they say otherwise. */
     CHECK(valid("{\"pattern\":\"b+\"}", "\"abbc\""));
 }
@@ -344,6 +346,7 @@ static void test_bad_schemas(void)
     CHECK(schema_refused("{\"type\":", "schema is not valid JSON"));
     CHECK(schema_refused("{\"type\":\"string\",\"type\":\"integer\"}", "duplicate"));
     CHECK(schema_refused("3", "a schema must be an object or a boolean"));
+    CHECK(schema_refused("{\"title\":1}", "'title' must be a string"));
     /* NULL err is allowed. */
     CHECK(json_schema_load("{\"bad\":1}", 9, NULL) == NULL);
 }
