@@ -1,0 +1,667 @@
+/*
+ * config.c — reads, validates and builds `struct config` (see config.h).
+ *
+ * Three steps, each reporting every problem it finds:
+ *  1. the file is read and parsed (duplicate keys are an error: the second
+ *     value would silently win otherwise);
+ *  2. the document is validated against schemas/json/config.schema.json;
+ *  3. only if it matches the schema, the struct is built with every default
+ *     applied and the rules a schema cannot express are checked on it. They
+ *     run after the schema so that they can rely on its types and ranges,
+ *     and never restate a problem the schema already reported.
+ */
+#include "common/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/embedded_schemas.h"
+#include "common/json_schema.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+
+#define MAX_CONFIG_BYTES (64u << 20) /* far above any sane config; stops reading /dev/zero */
+#define MAX_THREADS 64
+
+/* Defaults. Each must equal the "default" of the same property in
+ * config.schema.json, which documents them (test_config compares the two). */
+#define DEFAULT_LISTEN_ADDRESS "127.0.0.1"
+#define DEFAULT_PUBLIC_PORT 8080
+#define DEFAULT_TLS_PORT 8443
+#define DEFAULT_OPS_PORT 9080
+#define DEFAULT_THREADS 0
+#define DEFAULT_MAX_HEADER_BYTES 16384
+#define DEFAULT_MAX_BODY_BYTES 8388608
+#define DEFAULT_CLIENT_TIMEOUT_MS 10000
+#define DEFAULT_IDLE_TIMEOUT_MS 30000
+#define DEFAULT_MAX_CONNECTIONS 10000
+#define DEFAULT_ACCESS_LOG "-"
+#define DEFAULT_DRAIN_TIMEOUT_MS 10000
+#define DEFAULT_DEPARTMENT ""
+#define DEFAULT_WEIGHT 1
+#define DEFAULT_CONNECT_TIMEOUT_MS 1000
+#define DEFAULT_RESPONSE_HEADER_TIMEOUT_MS 10000
+#define DEFAULT_TOTAL_TIMEOUT_MS 30000
+#define DEFAULT_RETRIES 1
+#define DEFAULT_MAX_IN_FLIGHT 512
+#define DEFAULT_PASSIVE_MAX_FAILURES 3
+#define DEFAULT_PASSIVE_COOLDOWN_MS 10000
+#define DEFAULT_KEEPALIVE_TIMEOUT_MS 4000
+#define DEFAULT_HEALTH_PATH "/healthz"
+#define DEFAULT_HEALTH_INTERVAL_MS 2000
+#define DEFAULT_HEALTH_TIMEOUT_MS 1000
+#define DEFAULT_HEALTHY_THRESHOLD 2
+#define DEFAULT_UNHEALTHY_THRESHOLD 2
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} method_table[] = {
+    {"GET", HTTP_METHOD_GET},     {"HEAD", HTTP_METHOD_HEAD},     {"POST", HTTP_METHOD_POST},       {"PUT", HTTP_METHOD_PUT},
+    {"PATCH", HTTP_METHOD_PATCH}, {"DELETE", HTTP_METHOD_DELETE}, {"OPTIONS", HTTP_METHOD_OPTIONS},
+};
+
+unsigned http_method_bit_from_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(method_table) / sizeof(method_table[0]); i++)
+        if (strlen(method_table[i].name) == len && memcmp(method_table[i].name, name, len) == 0)
+            return method_table[i].bit;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading and parsing                                                      */
+
+static char *read_file(const char *path, size_t *len, struct problem_list *problems)
+{
+    char reason[128];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        problem_list_add(problems, "", "cannot read %s: %s", path, strerror_r(errno, reason, sizeof(reason)));
+        return NULL;
+    }
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    /* Read until EOF rather than trusting st_size, so pipes work too. */
+    struct strbuf sb = STRBUF_INIT;
+    while (err == 0) {
+        strbuf_reserve(&sb, 64 * 1024);
+        ssize_t n = read(fd, sb.data + sb.len, sb.capacity - sb.len - 1);
+        if (n < 0 && errno != EINTR) {
+            err = errno;
+        } else if (n == 0) {
+            break;
+        } else if (n > 0) {
+            sb.len += (size_t)n;
+            sb.data[sb.len] = '\0';
+            if (sb.len > MAX_CONFIG_BYTES)
+                err = EFBIG;
+        }
+    }
+    close(fd);
+    if (err != 0) {
+        if (err == EFBIG)
+            problem_list_add(problems, "", "cannot read %s: larger than %u MiB", path, MAX_CONFIG_BYTES >> 20);
+        else
+            problem_list_add(problems, "", "cannot read %s: %s", path, strerror_r(err, reason, sizeof(reason)));
+        strbuf_free(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb, len);
+}
+
+static json_t *parse(const char *text, size_t len, struct problem_list *problems)
+{
+    json_error_t error;
+    /* Any top-level value parses, so that "not an object" is the schema's
+     * clear message rather than a parser error. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
+    if (root == NULL)
+        problem_list_add(problems, "", "invalid JSON at line %d, column %d: %s", error.line, error.column, error.text);
+    return root;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The embedded schema, compiled once per process                          */
+
+static struct json_schema *config_schema;
+static char *config_schema_error;
+static pthread_once_t config_schema_once = PTHREAD_ONCE_INIT;
+
+static void compile_config_schema(void)
+{
+    const struct embedded_schema *text = embedded_schema_find("config.schema.json");
+    if (text == NULL) {
+        config_schema_error = xstrdup("config.schema.json is not embedded in this binary");
+        return;
+    }
+    config_schema = json_schema_load(text->text, text->len, &config_schema_error);
+}
+
+static const struct json_schema *get_config_schema(struct problem_list *problems)
+{
+    if (pthread_once(&config_schema_once, compile_config_schema) != 0 || config_schema == NULL) {
+        problem_list_add(problems, "", "internal error: the configuration schema cannot be used: %s",
+                         config_schema_error != NULL ? config_schema_error : "pthread_once failed");
+        return NULL;
+    }
+    return config_schema;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building the struct from a document that matches the schema             */
+
+/* Members are read with a default; the schema has already checked types and
+ * ranges, so a member present here has the right type. */
+static json_int_t get_int(const json_t *object, const char *key, json_int_t fallback)
+{
+    const json_t *value = json_object_get(object, key);
+    if (json_is_integer(value))
+        return json_integer_value(value);
+    if (json_is_real(value)) /* "integer" in the schema admits 8080.0 */
+        return (json_int_t)json_real_value(value);
+    return fallback;
+}
+
+static unsigned get_uint(const json_t *object, const char *key, unsigned fallback)
+{
+    return (unsigned)get_int(object, key, fallback);
+}
+
+static int get_bool(const json_t *object, const char *key, int fallback)
+{
+    const json_t *value = json_object_get(object, key);
+    return json_is_boolean(value) ? json_is_true(value) : fallback;
+}
+
+/* Returns a copy of the member, of `fallback` when absent, NULL when null. */
+static char *get_string(const json_t *object, const char *key, const char *fallback)
+{
+    const json_t *value = json_object_get(object, key);
+    if (json_is_string(value))
+        return xstrdup(json_string_value(value));
+    if (value == NULL && fallback != NULL)
+        return xstrdup(fallback);
+    return NULL;
+}
+
+static void build_listener(struct listener_config *out, const json_t *object, int enabled, unsigned port)
+{
+    out->enabled = get_bool(object, "enabled", enabled);
+    out->address = get_string(object, "address", DEFAULT_LISTEN_ADDRESS);
+    out->port = (uint16_t)get_uint(object, "port", port);
+}
+
+static unsigned resolve_threads(unsigned configured)
+{
+    if (configured != 0)
+        return configured;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        return 1;
+    return cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
+}
+
+static void build_health_check(struct health_check_config *out, const json_t *object)
+{
+    out->enabled = object != NULL && get_bool(object, "enabled", 1);
+    out->path = get_string(object, "path", DEFAULT_HEALTH_PATH);
+    out->interval_ms = get_uint(object, "interval_ms", DEFAULT_HEALTH_INTERVAL_MS);
+    out->timeout_ms = get_uint(object, "timeout_ms", DEFAULT_HEALTH_TIMEOUT_MS);
+    out->healthy_threshold = get_uint(object, "healthy_threshold", DEFAULT_HEALTHY_THRESHOLD);
+    out->unhealthy_threshold = get_uint(object, "unhealthy_threshold", DEFAULT_UNHEALTHY_THRESHOLD);
+}
+
+static void build_service(struct service_config *out, const json_t *object)
+{
+    out->name = get_string(object, "name", NULL);
+    out->department = get_string(object, "department", DEFAULT_DEPARTMENT);
+    const json_t *targets = json_object_get(object, "targets");
+    out->num_targets = json_array_size(targets);
+    out->targets = xcalloc(out->num_targets, sizeof(*out->targets));
+    for (size_t i = 0; i < out->num_targets; i++) {
+        const json_t *target = json_array_get(targets, i);
+        out->targets[i].host = get_string(target, "host", NULL);
+        out->targets[i].port = (uint16_t)get_uint(target, "port", 0);
+        out->targets[i].weight = get_uint(target, "weight", DEFAULT_WEIGHT);
+    }
+    const json_t *balancer = json_object_get(object, "balancer");
+    out->balancer = json_is_string(balancer) && strcmp(json_string_value(balancer), "least_in_flight") == 0
+                        ? BALANCER_LEAST_IN_FLIGHT
+                        : BALANCER_ROUND_ROBIN;
+    const json_t *timeouts = json_object_get(object, "timeouts");
+    out->connect_timeout_ms = get_uint(timeouts, "connect_ms", DEFAULT_CONNECT_TIMEOUT_MS);
+    out->response_header_timeout_ms = get_uint(timeouts, "response_header_ms", DEFAULT_RESPONSE_HEADER_TIMEOUT_MS);
+    out->total_timeout_ms = get_uint(timeouts, "total_ms", DEFAULT_TOTAL_TIMEOUT_MS);
+    out->retries = get_uint(object, "retries", DEFAULT_RETRIES);
+    out->max_in_flight = get_uint(object, "max_in_flight", DEFAULT_MAX_IN_FLIGHT);
+    const json_t *passive = json_object_get(object, "passive_health");
+    out->passive_max_failures = get_uint(passive, "max_failures", DEFAULT_PASSIVE_MAX_FAILURES);
+    out->passive_cooldown_ms = get_uint(passive, "cooldown_ms", DEFAULT_PASSIVE_COOLDOWN_MS);
+    out->keepalive_timeout_ms = get_uint(object, "keepalive_timeout_ms", DEFAULT_KEEPALIVE_TIMEOUT_MS);
+    build_health_check(&out->health_check, json_object_get(object, "health_check"));
+}
+
+static unsigned build_methods(const json_t *methods)
+{
+    if (methods == NULL)
+        return HTTP_METHOD_ALL;
+    unsigned mask = 0;
+    for (size_t i = 0; i < json_array_size(methods); i++) {
+        const json_t *name = json_array_get(methods, i);
+        mask |= http_method_bit_from_name(json_string_value(name), json_string_length(name));
+    }
+    return mask;
+}
+
+static void build_route(struct route_config *out, const json_t *object, size_t max_body_bytes)
+{
+    out->name = get_string(object, "name", NULL);
+    out->host = get_string(object, "host", NULL);
+    out->path_prefix = get_string(object, "path_prefix", NULL);
+    out->methods = build_methods(json_object_get(object, "methods"));
+    out->service = get_string(object, "service", NULL);
+    out->strip_prefix = get_bool(object, "strip_prefix", 0);
+    out->max_body_bytes = (size_t)get_int(object, "max_body_bytes", (json_int_t)max_body_bytes);
+}
+
+static struct config *build(const json_t *root)
+{
+    struct config *config = xcalloc(1, sizeof(*config));
+    const json_t *listeners = json_object_get(root, "listeners");
+    build_listener(&config->public_listener, json_object_get(listeners, "public"), 1, DEFAULT_PUBLIC_PORT);
+    const json_t *tls = json_object_get(listeners, "tls");
+    build_listener(&config->tls_listener.listener, tls, tls != NULL, DEFAULT_TLS_PORT);
+    config->tls_listener.certificate_file = get_string(tls, "certificate", NULL);
+    config->tls_listener.key_file = get_string(tls, "key", NULL);
+    build_listener(&config->ops_listener, json_object_get(listeners, "ops"), 1, DEFAULT_OPS_PORT);
+    config->threads = resolve_threads(get_uint(root, "threads", DEFAULT_THREADS));
+
+    const json_t *limits = json_object_get(root, "limits");
+    config->limits.max_header_bytes = (size_t)get_int(limits, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES);
+    config->limits.max_body_bytes = (size_t)get_int(limits, "max_body_bytes", DEFAULT_MAX_BODY_BYTES);
+    config->limits.client_timeout_ms = get_uint(limits, "client_timeout_ms", DEFAULT_CLIENT_TIMEOUT_MS);
+    config->limits.idle_timeout_ms = get_uint(limits, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS);
+    config->limits.max_connections = get_uint(limits, "max_connections", DEFAULT_MAX_CONNECTIONS);
+    config->access_log.path = get_string(json_object_get(root, "access_log"), "path", DEFAULT_ACCESS_LOG);
+    config->drain_timeout_ms = get_uint(json_object_get(root, "shutdown"), "drain_timeout_ms", DEFAULT_DRAIN_TIMEOUT_MS);
+
+    const json_t *services = json_object_get(root, "services");
+    config->num_services = json_array_size(services);
+    config->services = xcalloc(config->num_services, sizeof(*config->services));
+    for (size_t i = 0; i < config->num_services; i++)
+        build_service(&config->services[i], json_array_get(services, i));
+    const json_t *routes = json_object_get(root, "routes");
+    config->num_routes = json_array_size(routes);
+    config->routes = xcalloc(config->num_routes, sizeof(*config->routes));
+    for (size_t i = 0; i < config->num_routes; i++)
+        build_route(&config->routes[i], json_array_get(routes, i), config->limits.max_body_bytes);
+    return config;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rules the schema cannot express                                          */
+
+/* Names are checked for uniqueness by sorting (name, index) pairs: 10,000
+ * routes must not cost 50 million comparisons. */
+struct name_ref {
+    const char *name;
+    size_t index;
+};
+
+static int compare_name_refs(const void *a, const void *b)
+{
+    const struct name_ref *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
+/* Reports every later use of a name already used at a lower index. */
+static void report_duplicate_names(const struct name_ref *refs, size_t n, const char *collection, const char *what,
+                                   struct problem_list *problems)
+{
+    size_t first = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(refs[i].name, refs[first].name) != 0) {
+            first = i;
+            continue;
+        }
+        char *pointer = xasprintf("/%s/%zu/name", collection, refs[i].index);
+        problem_list_add(problems, pointer, "duplicate %s name '%s' (first used at /%s/%zu)", what, refs[i].name, collection,
+                         refs[first].index);
+        free(pointer);
+    }
+}
+
+static void check_names_and_references(const struct config *config, struct problem_list *problems)
+{
+    struct name_ref *services = xcalloc(config->num_services, sizeof(*services));
+    for (size_t i = 0; i < config->num_services; i++)
+        services[i] = (struct name_ref){config->services[i].name, i};
+    qsort(services, config->num_services, sizeof(*services), compare_name_refs);
+    report_duplicate_names(services, config->num_services, "services", "service", problems);
+
+    struct name_ref *routes = xcalloc(config->num_routes, sizeof(*routes));
+    for (size_t i = 0; i < config->num_routes; i++)
+        routes[i] = (struct name_ref){config->routes[i].name, i};
+    qsort(routes, config->num_routes, sizeof(*routes), compare_name_refs);
+    report_duplicate_names(routes, config->num_routes, "routes", "route", problems);
+    free(routes);
+
+    for (size_t i = 0; i < config->num_routes; i++) {
+        struct name_ref key = {config->routes[i].service, 0};
+        if (bsearch(&key, services, config->num_services, sizeof(*services), compare_names) == NULL) {
+            char *pointer = xasprintf("/routes/%zu/service", i);
+            problem_list_add(problems, pointer, "unknown service '%s'", key.name);
+            free(pointer);
+        }
+    }
+    free(services);
+}
+
+/* Route hosts are compared with the request's Host case-insensitively and
+ * without its port, so the configured form must be the canonical one. */
+static const char *host_problem(const char *host)
+{
+    const char *colon = strchr(host, ':');
+    if (colon != NULL && colon != host && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+        return "must not include a port (a route matches its host on any port)";
+    for (const char *p = host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            return "must be lower-case";
+    size_t label = 0;
+    for (const char *p = host;; p++) {
+        if (*p == '.' || *p == '\0') {
+            if (label == 0 || label > 63 || p[-1] == '-')
+                return "must be a DNS host name or an IPv4 address";
+            if (*p == '\0')
+                return NULL;
+            label = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)) {
+            label++;
+        } else {
+            return "must be a DNS host name or an IPv4 address";
+        }
+    }
+}
+
+static void add_problem_at(struct problem_list *problems, const char *base, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_problem_at(struct problem_list *problems, const char *base, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *pointer = json_pointer_append(base, key);
+    problem_list_add(problems, pointer, "%s", message);
+    free(pointer);
+    free(message);
+}
+
+/* `lesser_key` (of `object`, at pointer `base`) may not exceed `greater_key`.
+ * The problem names whichever of the two the file actually sets. */
+static void check_not_above(struct problem_list *problems, const char *base, const json_t *object, const char *lesser_key,
+                            unsigned lesser, const char *greater_key, unsigned greater)
+{
+    if (lesser <= greater)
+        return;
+    if (json_object_get(object, lesser_key) != NULL)
+        add_problem_at(problems, base, lesser_key, "must not exceed %s (%u)", greater_key, greater);
+    else
+        add_problem_at(problems, base, greater_key, "must not be less than %s (%u, the default)", lesser_key, lesser);
+}
+
+static void check_service(const struct service_config *service, size_t index, const json_t *object, struct problem_list *problems)
+{
+    char *base = xasprintf("/services/%zu/timeouts", index);
+    const json_t *timeouts = json_object_get(object, "timeouts");
+    check_not_above(problems, base, timeouts, "connect_ms", service->connect_timeout_ms, "total_ms", service->total_timeout_ms);
+    check_not_above(problems, base, timeouts, "response_header_ms", service->response_header_timeout_ms, "total_ms",
+                    service->total_timeout_ms);
+    free(base);
+    /* A check that may outlast its interval would overlap the next one. */
+    base = xasprintf("/services/%zu/health_check", index);
+    check_not_above(problems, base, json_object_get(object, "health_check"), "timeout_ms", service->health_check.timeout_ms,
+                    "interval_ms", service->health_check.interval_ms);
+    free(base);
+}
+
+static void check_route(const struct config *config, size_t index, const json_t *object, struct problem_list *problems)
+{
+    const struct route_config *route = &config->routes[index];
+    char *base = xasprintf("/routes/%zu", index);
+    const char *problem = route->host != NULL ? host_problem(route->host) : NULL;
+    if (problem != NULL)
+        add_problem_at(problems, base, "host", "%s", problem);
+    if (json_object_get(object, "max_body_bytes") != NULL && route->max_body_bytes > config->limits.max_body_bytes)
+        add_problem_at(problems, base, "max_body_bytes", "must not exceed limits.max_body_bytes (%zu)",
+                       config->limits.max_body_bytes);
+    free(base);
+}
+
+/* Two routes with the same host and prefix (as the route table compares them:
+ * case-insensitively, trailing '/' ignored) may not both allow a method. */
+struct route_key {
+    char *key;
+    size_t index;
+};
+
+static int compare_route_keys(const void *a, const void *b)
+{
+    const struct route_key *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static char *route_key(const struct route_config *route)
+{
+    size_t len = strlen(route->path_prefix);
+    if (len > 1 && route->path_prefix[len - 1] == '/')
+        len--;
+    char *key = xasprintf("%s %.*s", route->host != NULL ? route->host : "", (int)len, route->path_prefix);
+    for (char *p = key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return key;
+}
+
+static void report_route_conflict(const struct config *config, size_t earlier, size_t later, struct problem_list *problems)
+{
+    unsigned common = config->routes[earlier].methods & config->routes[later].methods;
+    struct strbuf methods = STRBUF_INIT;
+    for (size_t m = 0; m < sizeof(method_table) / sizeof(method_table[0]); m++)
+        if (common & method_table[m].bit)
+            strbuf_appendf(&methods, "%s%s", methods.len ? ", " : "", method_table[m].name);
+    char *pointer = xasprintf("/routes/%zu/path_prefix", later);
+    problem_list_add(problems, pointer, "route '%s' (/routes/%zu) already serves %s on the same host and path prefix",
+                     config->routes[earlier].name, earlier, methods.data);
+    free(pointer);
+    strbuf_free(&methods);
+}
+
+static void check_route_conflicts(const struct config *config, struct problem_list *problems)
+{
+    struct route_key *keys = xcalloc(config->num_routes, sizeof(*keys));
+    for (size_t i = 0; i < config->num_routes; i++)
+        keys[i] = (struct route_key){route_key(&config->routes[i]), i};
+    qsort(keys, config->num_routes, sizeof(*keys), compare_route_keys);
+    for (size_t start = 0, end; start < config->num_routes; start = end) {
+        for (end = start + 1; end < config->num_routes && strcmp(keys[end].key, keys[start].key) == 0; end++)
+            ;
+        /* Routes sharing a key are few (one per method group), so pairs are cheap. */
+        for (size_t j = start + 1; j < end; j++) {
+            for (size_t i = start; i < j; i++) {
+                if (config->routes[keys[i].index].methods & config->routes[keys[j].index].methods) {
+                    report_route_conflict(config, keys[i].index, keys[j].index, problems);
+                    break;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < config->num_routes; i++)
+        free(keys[i].key);
+    free(keys);
+}
+
+struct bound_listener {
+    const char *name; /* as under "listeners" */
+    const struct listener_config *config;
+};
+
+/* Whether two listen addresses on the same port would collide. A wildcard
+ * collides with everything of its family, and "::" with IPv4 too (dual stack). */
+static int addresses_overlap(const char *a, const char *b)
+{
+    unsigned char x[sizeof(struct in6_addr)] = {0}, y[sizeof(struct in6_addr)] = {0};
+    static const unsigned char any[sizeof(struct in6_addr)] = {0};
+    int fx = inet_pton(AF_INET, a, x) == 1 ? AF_INET : inet_pton(AF_INET6, a, x) == 1 ? AF_INET6 : 0;
+    int fy = inet_pton(AF_INET, b, y) == 1 ? AF_INET : inet_pton(AF_INET6, b, y) == 1 ? AF_INET6 : 0;
+    size_t lx = fx == AF_INET ? 4 : 16, ly = fy == AF_INET ? 4 : 16;
+    int x_any = memcmp(x, any, lx) == 0, y_any = memcmp(y, any, ly) == 0;
+    if (fx != fy)
+        return (fx == AF_INET6 && x_any) || (fy == AF_INET6 && y_any);
+    return x_any || y_any || memcmp(x, y, lx) == 0;
+}
+
+static void check_listeners(const struct config *config, const json_t *root, struct problem_list *problems)
+{
+    const struct bound_listener all[] = {
+        {"public", &config->public_listener},
+        {"tls", &config->tls_listener.listener},
+        {"ops", &config->ops_listener},
+    };
+    const json_t *listeners = json_object_get(root, "listeners");
+    for (size_t j = 1; j < sizeof(all) / sizeof(all[0]); j++) {
+        for (size_t i = 0; i < j; i++) {
+            const struct listener_config *a = all[i].config, *b = all[j].config;
+            if (!a->enabled || !b->enabled || a->port != b->port || !addresses_overlap(a->address, b->address))
+                continue;
+            /* Point at a port the file sets, preferring the later listener. */
+            int later_explicit = json_object_get(json_object_get(listeners, all[j].name), "port") != NULL;
+            const struct bound_listener *at = later_explicit ? &all[j] : &all[i], *other = later_explicit ? &all[i] : &all[j];
+            char *base = xasprintf("/listeners/%s", at->name);
+            add_problem_at(problems, base, "port", "port %u is already used by the %s listener on %s", (unsigned)b->port,
+                           other->name, other->config->address);
+            free(base);
+            break;
+        }
+    }
+}
+
+static void check_semantics(const struct config *config, const json_t *root, struct problem_list *problems)
+{
+    check_listeners(config, root, problems);
+    const json_t *services = json_object_get(root, "services");
+    for (size_t i = 0; i < config->num_services; i++)
+        check_service(&config->services[i], i, json_array_get(services, i), problems);
+    const json_t *routes = json_object_get(root, "routes");
+    for (size_t i = 0; i < config->num_routes; i++)
+        check_route(config, i, json_array_get(routes, i), problems);
+    check_names_and_references(config, problems);
+    check_route_conflicts(config, problems);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+struct config *config_load_string(const char *json, size_t len, struct problem_list *problems)
+{
+    struct problem_list local = PROBLEM_LIST_INIT;
+    struct problem_list *out = problems != NULL ? problems : &local;
+    size_t before = out->count;
+    struct config *config = NULL;
+    json_t *root = parse(json, len, out);
+    const struct json_schema *schema = root != NULL ? get_config_schema(out) : NULL;
+    if (schema != NULL && json_schema_validate(schema, root, out) == 0) {
+        config = build(root);
+        check_semantics(config, root, out);
+        if (out->count > before) {
+            config_free(config);
+            config = NULL;
+        }
+    }
+    json_decref(root);
+    problem_list_clear(&local);
+    return config;
+}
+
+struct config *config_load_file(const char *path, struct problem_list *problems)
+{
+    struct problem_list local = PROBLEM_LIST_INIT;
+    struct problem_list *out = problems != NULL ? problems : &local;
+    size_t before = out->count, len;
+    char *text = read_file(path, &len, out);
+    struct config *config = NULL;
+    if (text != NULL && out->count == before)
+        config = config_load_string(text, len, out);
+    free(text);
+    problem_list_clear(&local);
+    return config;
+}
+
+static void free_listener(struct listener_config *listener)
+{
+    free(listener->address);
+}
+
+static void free_service(struct service_config *service)
+{
+    free(service->name);
+    free(service->department);
+    for (size_t i = 0; i < service->num_targets; i++)
+        free(service->targets[i].host);
+    free(service->targets);
+    free(service->health_check.path);
+}
+
+static void free_route(struct route_config *route)
+{
+    free(route->name);
+    free(route->host);
+    free(route->path_prefix);
+    free(route->service);
+}
+
+void config_free(struct config *config)
+{
+    if (config == NULL)
+        return;
+    free_listener(&config->public_listener);
+    free_listener(&config->tls_listener.listener);
+    free(config->tls_listener.certificate_file);
+    free(config->tls_listener.key_file);
+    free_listener(&config->ops_listener);
+    free(config->access_log.path);
+    for (size_t i = 0; i < config->num_services; i++)
+        free_service(&config->services[i]);
+    free(config->services);
+    for (size_t i = 0; i < config->num_routes; i++)
+        free_route(&config->routes[i]);
+    free(config->routes);
+    free(config);
+}
+
+const struct service_config *config_find_service(const struct config *config, const char *name)
+{
+    for (size_t i = 0; i < config->num_services; i++)
+        if (strcmp(config->services[i].name, name) == 0)
+            return &config->services[i];
+    return NULL;
+}
