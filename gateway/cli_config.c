@@ -1,10 +1,73 @@
+/*
+ * cli_config.c — `yiwang config <subcommand>`: offline work on configuration
+ * files. A small dispatcher, so that later subcommands (import, export) are
+ * one table entry each.
+ */
 #include <stdio.h>
+#include <string.h>
 
+#include "common/config.h"
 #include "gateway/cli.h"
+
+static void print_usage(FILE *out)
+{
+    fputs("usage: yiwang config <subcommand> [arguments]\n"
+          "\n"
+          "subcommands:\n"
+          "  check FILE   validate FILE; prints every problem as 'FILE: /json/pointer: message'\n"
+          "               (exit 0 if valid, 2 if not)\n",
+          out);
+}
+
+/* yiwang config check FILE */
+static int config_check(int argc, char **argv)
+{
+    if (argc != 1) {
+        fputs(argc == 0 ? "yiwang config check: missing FILE\n" : "yiwang config check: expected one FILE\n", stderr);
+        print_usage(stderr);
+        return 2;
+    }
+    const char *path = argv[0];
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct config *config = config_load_file(path, &problems);
+    if (config == NULL) {
+        for (size_t i = 0; i < problems.count; i++) {
+            const char *pointer = problems.items[i].pointer;
+            fprintf(stderr, "%s: %s: %s\n", path, pointer[0] != '\0' ? pointer : "(root)", problems.items[i].message);
+        }
+        if (problems.count == 0)
+            fprintf(stderr, "%s: (root): invalid configuration\n", path);
+        problem_list_clear(&problems);
+        return 2;
+    }
+    printf("%s: ok (%zu services, %zu routes)\n", path, config->num_services, config->num_routes);
+    config_free(config);
+    problem_list_clear(&problems);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} subcommands[] = {
+    {"check", config_check},
+};
 
 int cli_config(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    fputs("yiwang config: not built yet\n", stderr);
-    return 1;
+    if (argc < 1) {
+        fputs("yiwang config: missing subcommand\n", stderr);
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+        if (strcmp(argv[0], subcommands[i].name) == 0)
+            return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "yiwang config: unknown subcommand '%s'\n", argv[0]);
+    print_usage(stderr);
+    return 2;
 }
