@@ -1095,8 +1095,10 @@ static int read_body(struct conn *conn)
         case CHUNK_TRAILER:
             if ((ll = line_length(p, end)) < 0)
                 return (*input)->size > MAX_CHUNK_LINE_BYTES ? -1 : 0;
+            int empty = ll == 0 || (ll == 1 && p[0] == '\r');
+            /* consuming may free the buffer `p` points into, so look first */
             h2o_buffer_consume(input, (size_t)ll + 1);
-            if (ll == 0 || (ll == 1 && p[0] == '\r'))
+            if (empty)
                 return 1;
             if ((req->trailer_bytes += (size_t)ll) > MAX_TRAILER_BYTES)
                 return -1;
