@@ -253,4 +253,7 @@ void metrics_render(struct metrics_registry *registry, struct strbuf *out)
     render_thread_counter(registry, out, "yiwang_rejected_at_capacity_total", "counter",
                           "Requests refused because their service had max_in_flight requests in flight.",
                           offsetof(struct thread_counters, rejected_capacity));
+    render_thread_counter(registry, out, "yiwang_requests_timed_out_total", "counter",
+                          "Clients answered 408 because their request arrived slower than limits.client_timeout_ms.",
+                          offsetof(struct thread_counters, requests_timed_out));
 }

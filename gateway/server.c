@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "gateway/client_connection.h"
 #include "gateway/ops.h"
 #include "gateway/pipeline.h"
 #include "gateway/upstream_pool.h"
@@ -131,7 +132,10 @@ static void setup_globalconf(struct server *server)
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("yiwang"));
     g->max_request_entity_size = config->limits.max_body_bytes;
-    g->http1.req_timeout = config->limits.client_timeout_ms;
+    /* h2o's HTTP/1 request timeout closes silently; it is kept for idle keep-alive connections, while slow
+     * requests get a 408 from client_connection.c at limits.client_timeout_ms */
+    g->http1.req_timeout = config->limits.idle_timeout_ms > config->limits.client_timeout_ms ? config->limits.idle_timeout_ms
+                                                                                             : config->limits.client_timeout_ms * 2;
     g->http2.idle_timeout = config->limits.idle_timeout_ms;
     g->http2.graceful_shutdown_timeout = config->drain_timeout_ms;
     g->handshake_timeout = config->limits.client_timeout_ms;
@@ -152,13 +156,6 @@ static void setup_globalconf(struct server *server)
 
 /* ---- event-loop threads ---- */
 
-static void on_connection_closed(void *data)
-{
-    struct loop_thread *thread = data;
-    thread->open_connections--;
-    metrics_counter_add(&thread->counters->connections_closed, 1);
-}
-
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
@@ -174,11 +171,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             h2o_socket_close(sock); /* over the connection limit: shed load at the door */
             continue;
         }
-        thread->open_connections++;
-        metrics_counter_add(&thread->counters->connections_accepted, 1);
-        sock->on_close.cb = on_connection_closed;
-        sock->on_close.data = thread;
         h2o_accept(accept_ctx, sock);
+        client_connection_attach(thread, sock, accept_ctx->ssl_ctx == NULL, accept_ctx != &thread->accept_ops);
     }
 }
 
