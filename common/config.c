@@ -374,30 +374,42 @@ static void check_names_and_references(const struct config *config, struct probl
     free(services);
 }
 
-/* Route hosts are compared with the request's Host case-insensitively and
- * without its port, so the configured form must be the canonical one. */
-static const char *host_problem(const char *host)
+/* Route hosts are compared with the request's Host as strings (lower-cased,
+ * port, brackets and a trailing dot removed), so the configured host must be
+ * in the one form that can match. Returns a malloc'ed message, or NULL if fine. */
+static char *host_problem(const char *host)
 {
     const char *colon = strchr(host, ':');
-    if (colon != NULL && colon != host && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1))
-        return "must not include a port (a route matches its host on any port)";
+    if (host[0] == '[')
+        return xstrdup("must be written without brackets (an IPv6 address as it is, e.g. 2001:db8::1)");
+    if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+        unsigned char address[sizeof(struct in6_addr)];
+        char canonical[INET6_ADDRSTRLEN];
+        if (inet_pton(AF_INET6, host, address) != 1 || inet_ntop(AF_INET6, address, canonical, sizeof(canonical)) == NULL)
+            return xstrdup("must be a DNS host name, an IPv4 address or an IPv6 address");
+        return strcmp(canonical, host) == 0 ? NULL : xasprintf("must be written in canonical form: %s", canonical);
+    }
+    if (colon != NULL)
+        return xstrdup("must not include a port (a route matches its host on any port)");
     for (const char *p = host; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
-            return "must be lower-case";
-    size_t label = 0;
-    for (const char *p = host;; p++) {
-        if (*p == '.' || *p == '\0') {
-            if (label == 0 || label > 63 || p[-1] == '-')
-                return "must be a DNS host name or an IPv4 address";
-            if (*p == '\0')
-                return NULL;
+            return xstrdup("must be lower-case");
+    size_t len = strlen(host), label = 0;
+    if (len > 1 && host[len - 1] == '.')
+        return xstrdup("must not end with '.'");
+    for (size_t i = 0; i <= len; i++) {
+        char c = host[i];
+        if (c == '.' || c == '\0') {
+            if (label == 0 || label > 63 || host[i - 1] == '-')
+                return xstrdup("must be a DNS host name, an IPv4 address or an IPv6 address");
             label = 0;
-        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)) {
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
             label++;
         } else {
-            return "must be a DNS host name or an IPv4 address";
+            return xstrdup("must be a DNS host name, an IPv4 address or an IPv6 address");
         }
     }
+    return NULL;
 }
 
 static void add_problem_at(struct problem_list *problems, const char *base, const char *key, const char *fmt, ...)
@@ -447,9 +459,10 @@ static void check_route(const struct config *config, size_t index, const json_t 
 {
     const struct route_config *route = &config->routes[index];
     char *base = xasprintf("/routes/%zu", index);
-    const char *problem = route->host != NULL ? host_problem(route->host) : NULL;
+    char *problem = route->host != NULL ? host_problem(route->host) : NULL;
     if (problem != NULL)
         add_problem_at(problems, base, "host", "%s", problem);
+    free(problem);
     if (json_object_get(object, "max_body_bytes") != NULL && route->max_body_bytes > config->limits.max_body_bytes)
         add_problem_at(problems, base, "max_body_bytes", "must not exceed limits.max_body_bytes (%zu)",
                        config->limits.max_body_bytes);
