@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# run.sh — starts the Yiwang demo on this machine (fresh Debian 12 is fine).
+#
+# Installs missing packages, builds build/ (Release), creates a development TLS
+# certificate in var/tls/, starts two stand-in department services (hrss on
+# 127.0.0.1:9101, tax on 127.0.0.1:9102; logs in var/log/) and runs the gateway
+# in the foreground with docs/demo/yiwang.demo.json (YIWANG_CONFIG=FILE to use
+# another; YIWANG_BUILD_DIR=DIR to build elsewhere). Ctrl-C stops the gateway
+# and the services this script started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+build=${YIWANG_BUILD_DIR:-build}
+
+config=${YIWANG_CONFIG:-docs/demo/yiwang.demo.json}
+if [ ! -f "$config" ]; then
+    echo "run: config file '$config' not found" >&2
+    exit 1
+fi
+
+bash scripts/install-deps.sh
+echo "run: building $build/ (Release)"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DYIWANG_SANITIZE=OFF >/dev/null
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
+bash scripts/gen-dev-cert.sh var/tls
+mkdir -p var/log
+
+upstream_pids=()
+# shellcheck disable=SC2317 # called through the EXIT trap
+stop_upstreams() {
+    local pid
+    for pid in "${upstream_pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${upstream_pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    upstream_pids=()
+}
+trap stop_upstreams EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start_upstream() { # NAME PORT
+    local name=$1 port=$2 log="var/log/upstream-$1.log"
+    "$build/tests/yiwang-demo-upstream" --listen "127.0.0.1:$port" --name "$name" --access-log >"$log" 2>&1 &
+    upstream_pids+=($!)
+    for _ in $(seq 1 100); do
+        if grep -q '^listening on ' "$log"; then
+            echo "run: department service '$name' on 127.0.0.1:$port (log: $log)"
+            return 0
+        fi
+        if ! kill -0 "$!" 2>/dev/null; then
+            break
+        fi
+        sleep 0.05
+    done
+    echo "run: department service '$name' did not start on 127.0.0.1:$port:" >&2
+    cat "$log" >&2
+    exit 1
+}
+start_upstream hrss 9101
+start_upstream tax 9102
+
+# Print examples with the listener addresses of the config actually used.
+read -r public tls ops < <(python3 - "$config" <<'PY' || echo "127.0.0.1:8080 127.0.0.1:8443 127.0.0.1:9080"
+import json, sys
+listeners = json.load(open(sys.argv[1])).get("listeners", {})
+def addr(name, default):
+    l = listeners.get(name) or {}
+    if l.get("enabled") is False or "port" not in l:
+        return default
+    host = l.get("address", "127.0.0.1")
+    return "%s:%s" % ("[%s]" % host if ":" in host else host, l["port"])
+print(addr("public", "127.0.0.1:8080"), addr("tls", "-"), addr("ops", "127.0.0.1:9080"))
+PY
+)
+
+cat <<EOT
+
+Yiwang demo — try, from another terminal:
+  curl -sS http://$public/hrss/api/ping                          # HTTP/1.1 → 人社 (hrss)
+  curl -sS --http2-prior-knowledge http://$public/tax/api/ping   # h2c → 税务 (tax)
+EOT
+if [ "$tls" != "-" ]; then
+    echo "  curl -sS -k --http2 https://$tls/hrss/api/ping?sleep_ms=200    # TLS + HTTP/2 (dev certificate)"
+fi
+cat <<EOT
+  curl -sS http://$public/tax/api/ping?status=503                # the department answers 503
+  curl -sS http://$ops/healthz
+  curl -sS http://$ops/readyz
+  curl -sS http://$ops/metrics
+  kill -HUP <gateway pid>                                        # reload $config
+
+run: starting the gateway: $build/yiwang serve --config $config   (Ctrl-C to stop)
+EOT
+
+# Not exec: the trap must stop the department services when the gateway ends.
+status=0
+"$build/yiwang" serve --config "$config" || status=$?
+exit "$status"
