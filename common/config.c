@@ -42,6 +42,7 @@
 #define DEFAULT_THREADS 0
 #define DEFAULT_MAX_HEADER_BYTES 16384
 #define DEFAULT_MAX_BODY_BYTES 8388608
+#define DEFAULT_ROUTE_MAX_BODY_BYTES 1048576
 #define DEFAULT_CLIENT_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 30000
 #define DEFAULT_MAX_CONNECTIONS 10000
@@ -272,7 +273,10 @@ static void build_route(struct route_config *out, const json_t *object, size_t m
     out->methods = build_methods(json_object_get(object, "methods"));
     out->service = get_string(object, "service", NULL);
     out->strip_prefix = get_bool(object, "strip_prefix", 0);
-    out->max_body_bytes = (size_t)get_int(object, "max_body_bytes", (json_int_t)max_body_bytes);
+    /* Routes default below the gateway-wide ceiling: h2o refuses bodies above the ceiling itself (a reset stream over
+     * HTTP/2), while bodies between a route's limit and the ceiling get a proper 413 on every protocol. */
+    size_t route_default = max_body_bytes < DEFAULT_ROUTE_MAX_BODY_BYTES ? max_body_bytes : DEFAULT_ROUTE_MAX_BODY_BYTES;
+    out->max_body_bytes = (size_t)get_int(object, "max_body_bytes", (json_int_t)route_default);
 }
 
 static struct config *build(const json_t *root)

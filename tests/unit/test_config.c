@@ -223,7 +223,7 @@ static void test_defaults_match_schema(void)
     CHECK_INT_EQ(r->methods, HTTP_METHOD_ALL);
     CHECK(!r->strip_prefix);
     CHECK(!json_is_true(lookup(schema, "/$defs/route/properties/strip_prefix/default")));
-    CHECK_INT_EQ(r->max_body_bytes, config->limits.max_body_bytes);
+    CHECK_INT_EQ(r->max_body_bytes, 1048576); /* 1 MiB default, below the 8 MiB ceiling */
 #undef AT
     config_free(config);
     json_decref(schema);
@@ -440,6 +440,19 @@ static void test_semantic_rules(void)
         "/routes/2/path_prefix", "route 'r0' (/routes/0) already serves GET, PUT on the same host and path prefix");
 }
 
+/* A route without max_body_bytes gets 1 MiB, or the ceiling when that is lower. */
+static void test_route_body_default_follows_ceiling(void)
+{
+    struct config *config =
+        load("{'limits':{'max_body_bytes':1000},'services':[" SVC("a") "],"
+                                                                       "'routes':[{'name':'r','path_prefix':'/x','service':'a'}]}",
+             NULL);
+    CHECK(config != NULL);
+    if (config != NULL)
+        CHECK_INT_EQ(config->routes[0].max_body_bytes, 1000);
+    config_free(config);
+}
+
 static void test_many_problems_at_once(void)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
@@ -583,6 +596,7 @@ int main(void)
     test_schema_problems();
     test_path_prefix_pattern();
     test_semantic_rules();
+    test_route_body_default_follows_ceiling();
     test_many_problems_at_once();
     test_parse_and_read_errors();
     test_method_names();
