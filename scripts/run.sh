@@ -78,23 +78,36 @@ PY
 cat <<EOT
 
 Yiwang demo — try, from another terminal:
-  curl -sS http://$public/hrss/api/ping                          # HTTP/1.1 → 人社 (hrss)
-  curl -sS --http2-prior-knowledge http://$public/tax/api/ping   # h2c → 税务 (tax)
+  curl -sS http://$public/hrss/api/ping                            # HTTP/1.1 -> 人社 (hrss)
+  curl -sS --http2-prior-knowledge http://$public/tax/api/ping     # h2c -> 税务 (tax)
 EOT
 if [ "$tls" != "-" ]; then
-    echo "  curl -sS -k --http2 https://$tls/hrss/api/ping?sleep_ms=200    # TLS + HTTP/2 (dev certificate)"
+    echo "  curl -sS -k --http2 https://$tls/hrss/api/ping              # TLS + HTTP/2 (dev certificate)"
 fi
 cat <<EOT
-  curl -sS http://$public/tax/api/ping?status=503                # the department answers 503
+  curl -sS 'http://$public/tax/api/ping?sleep_ms=300&status=503'   # a slow department answering 503
+  curl -sS http://$public/nowhere                                  # 404 from the gateway itself
   curl -sS http://$ops/healthz
   curl -sS http://$ops/readyz
   curl -sS http://$ops/metrics
-  kill -HUP <gateway pid>                                        # reload $config
-
-run: starting the gateway: $build/yiwang serve --config $config   (Ctrl-C to stop)
 EOT
 
-# Not exec: the trap must stop the department services when the gateway ends.
+# In the background so that a signal sent to this script alone (not to the
+# whole terminal process group, as Ctrl-C is) still reaches the gateway; the
+# EXIT trap then stops the department services.
+"$build/yiwang" serve --config "$config" &
+gateway_pid=$!
+echo "run: gateway pid $gateway_pid: $build/yiwang serve --config $config   (Ctrl-C to stop, kill -HUP $gateway_pid to reload)"
+# shellcheck disable=SC2317 # called from the traps below
+forward() { kill -"$1" "$gateway_pid" 2>/dev/null || true; }
+trap 'forward INT' INT
+trap 'forward TERM' TERM
+trap 'forward HUP' HUP
 status=0
-"$build/yiwang" serve --config "$config" || status=$?
+while :; do
+    status=0
+    wait "$gateway_pid" || status=$?
+    # wait also returns when a trapped signal arrives; go on until the gateway is gone
+    kill -0 "$gateway_pid" 2>/dev/null || break
+done
 exit "$status"
