@@ -30,6 +30,7 @@ struct loop_thread {
     h2o_accept_ctx_t accept_public, accept_tls, accept_ops;
     h2o_socket_t *listeners[3];
     size_t num_listeners;
+    h2o_timeout_entry_t accept_resume_timer; /* set while accepting is paused for lack of descriptors */
     h2o_multithread_receiver_t control_receiver;
     struct snapshot_holder *holder; /* the snapshot new requests start with */
     struct strmap upstream_pools;   /* authority -> struct upstream_pool */

@@ -1,5 +1,6 @@
 #include "gateway/proxy.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -33,6 +34,7 @@ enum attempt_failure {
     FAIL_IO,              /* the connection broke while sending or waiting */
     FAIL_HEAD_TIMEOUT,
     FAIL_BAD_RESPONSE,
+    FAIL_LOCAL, /* the gateway itself is out of descriptors: not the target's fault */
 };
 
 struct proxy {
@@ -164,6 +166,8 @@ static enum gateway_error error_for_failure(enum attempt_failure failure)
     case FAIL_CONNECT_TIMEOUT:
     case FAIL_HEAD_TIMEOUT:
         return GW_ERR_UPSTREAM_TIMEOUT;
+    case FAIL_LOCAL:
+        return GW_ERR_GATEWAY_OVERLOADED;
     case FAIL_STALE:
     case FAIL_IO:
     case FAIL_BAD_RESPONSE:
@@ -188,8 +192,8 @@ static void fail_attempt(struct proxy *p, enum attempt_failure failure)
     stop_timer(&p->phase_timer);
     close_upstream(p);
     release_target_slot(p);
-    if (failure != FAIL_STALE) {
-        /* A stale keep-alive connection says nothing about the target's health; every other failure does. */
+    if (failure != FAIL_STALE && failure != FAIL_LOCAL) {
+        /* A stale keep-alive connection or a local shortage says nothing about the target's health. */
         if (upstream_target_record_failure(p->service, p->target, (int64_t)h2o_now(p->thread->ctx.loop)))
             log_warn("target %s of service %s ejected for %u ms after %u consecutive failures", p->target->authority,
                      p->service->config->name, p->service->config->passive_cooldown_ms, p->service->config->passive_max_failures);
@@ -609,7 +613,7 @@ static void start_attempt(struct proxy *p)
     p->state = PROXY_CONNECTING;
     p->sock = h2o_socket_connect(p->thread->ctx.loop, (struct sockaddr *)&target->addr, target->addrlen, on_connect);
     if (p->sock == NULL) {
-        fail_attempt(p, FAIL_CONNECT);
+        fail_attempt(p, errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM ? FAIL_LOCAL : FAIL_CONNECT);
         return;
     }
     p->sock->data = p;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 
 #define ACCESS_LOG_FLUSH_MS 200
 #define LOOP_WAIT_MS 100
+#define ACCEPT_PAUSE_MS 100
 
 enum listener_kind { LISTENER_PUBLIC, LISTENER_TLS, LISTENER_OPS };
 
@@ -156,6 +158,28 @@ static void setup_globalconf(struct server *server)
 
 /* ---- event-loop threads ---- */
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    struct loop_thread *thread = H2O_STRUCT_FROM_MEMBER(struct loop_thread, accept_resume_timer, entry);
+    for (size_t i = 0; i < thread->num_listeners; i++)
+        h2o_socket_read_start(thread->listeners[i], on_accept);
+}
+
+/* Out of descriptors: a readable listener would wake the loop forever, so stop accepting for a moment
+ * (existing connections keep being served and free descriptors as they close). */
+static void pause_accepting(struct loop_thread *thread)
+{
+    if (h2o_timeout_is_linked(&thread->accept_resume_timer))
+        return;
+    log_warn("thread %u: out of file descriptors (%s); pausing accept for %d ms", thread->id, strerror(errno), ACCEPT_PAUSE_MS);
+    for (size_t i = 0; i < thread->num_listeners; i++)
+        h2o_socket_read_stop(thread->listeners[i]);
+    thread->accept_resume_timer.cb = on_accept_resume;
+    h2o_timeout_link(thread->ctx.loop, loop_thread_timeout(thread, ACCEPT_PAUSE_MS), &thread->accept_resume_timer);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
@@ -165,8 +189,11 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     unsigned limit = thread->server->boot_config->limits.max_connections / thread->server->num_threads + 1;
     for (int i = 0; i < 64; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        if (sock == NULL) {
+            if (errno == EMFILE || errno == ENFILE)
+                pause_accepting(thread);
             return;
+        }
         if (thread->open_connections >= limit) {
             h2o_socket_close(sock); /* over the connection limit: shed load at the door */
             continue;
@@ -186,6 +213,8 @@ static void adopt_snapshot(struct loop_thread *thread, struct snapshot *snapshot
 
 static void begin_shutdown(struct loop_thread *thread)
 {
+    if (h2o_timeout_is_linked(&thread->accept_resume_timer))
+        h2o_timeout_unlink(&thread->accept_resume_timer);
     for (size_t i = 0; i < thread->num_listeners; i++) {
         h2o_socket_read_stop(thread->listeners[i]);
         h2o_socket_close(thread->listeners[i]);
@@ -362,6 +391,19 @@ static void wait_for_signals(struct server *server, const sigset_t *signals)
 
 /* ---- start and stop ---- */
 
+/* Each client connection and each upstream connection is a descriptor; the usual soft limit of 1024 would cap the
+ * gateway far below limits.max_connections, so take what the hard limit allows. */
+static void raise_file_limit(unsigned max_connections)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max)
+        return;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < (rlim_t)max_connections * 2 + 64)
+        log_warn("open file limit is %llu: fewer than limits.max_connections (%u) clients plus their upstream connections",
+                 (unsigned long long)limit.rlim_cur, max_connections);
+}
+
 static int start(struct server *server)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
@@ -373,6 +415,7 @@ static int start(struct server *server)
     }
     server->boot_config = config;
     server->num_threads = config->threads;
+    raise_file_limit(config->limits.max_connections);
     server->metrics = metrics_registry_new(server->num_threads);
     /* the snapshot owns its config; the boot config is a separate copy that lives as long as the server */
     struct config *first = config_load_file(server->config_path, &problems);

@@ -255,7 +255,7 @@ static void test_catalogue_codes(void)
         {GW_ERR_UPSTREAM_UNAVAILABLE, 502, "upstream_connect_failed"},
         {GW_ERR_NO_HEALTHY_TARGET, 503, "no_healthy_target"},
         {GW_ERR_SERVICE_AT_CAPACITY, 503, "service_at_capacity"},
-        {GW_ERR_SHUTTING_DOWN, 503, "shutting_down"},
+        {GW_ERR_GATEWAY_OVERLOADED, 503, "gateway_overloaded"},
         {GW_ERR_UPSTREAM_TIMEOUT, 504, "upstream_timeout"},
         {GW_ERR_INTERNAL, 500, "internal_error"},
         {GW_ERR_NOT_FOUND, 404, "not_found"},
