@@ -548,7 +548,8 @@ static void send_json(struct conn *conn, unsigned status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    send_response(conn, status, "application/json", text, text != NULL ? strlen(text) : 0);
+    /* json_dumps fails only without memory or on a NULL value; answer with an empty body then */
+    send_response(conn, status, "application/json", text != NULL ? text : "", text != NULL ? strlen(text) : 0);
     free(text);
 }
 
