@@ -100,11 +100,11 @@ struct config {
     struct listener_config ops_listener;
     unsigned threads; /* event-loop threads; 0 in the file = one per CPU, resolved at load */
     struct {
-        size_t max_header_bytes;      /* sum of header names + values; 431 beyond */
-        size_t max_body_bytes;        /* gateway-wide ceiling; routes may only lower it */
-        unsigned client_timeout_ms;   /* a client that sends its request slower than this gets 408 */
-        unsigned idle_timeout_ms;     /* idle keep-alive / HTTP/2 connections are closed after this */
-        unsigned max_connections;     /* per process; accept pauses beyond */
+        size_t max_header_bytes;    /* sum of header names + values; 431 beyond */
+        size_t max_body_bytes;      /* gateway-wide ceiling; routes may only lower it */
+        unsigned client_timeout_ms; /* a client that sends its request slower than this gets 408 */
+        unsigned idle_timeout_ms;   /* idle keep-alive / HTTP/2 connections are closed after this */
+        unsigned max_connections;   /* per process; accept pauses beyond */
     } limits;
     struct {
         char *path; /* "-" = stdout, NULL = disabled */

@@ -22,15 +22,16 @@ int log_format_time(char *buf, unsigned long long unix_ms)
     time_t seconds = (time_t)(unix_ms / 1000);
     struct tm tm;
     gmtime_r(&seconds, &tm);
-    return snprintf(buf, 25, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                    tm.tm_min, tm.tm_sec, (unsigned)(unix_ms % 1000));
+    /* the buffer is sized for any int the compiler can see here; real dates need 24 bytes */
+    return snprintf(buf, LOG_TIME_BUFSIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                    tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(unix_ms % 1000));
 }
 
 void log_message(enum log_level level, const char *fmt, ...)
 {
     if (level < min_level)
         return;
-    char message[2048], now[32];
+    char message[2048], now[LOG_TIME_BUFSIZE];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(message, sizeof(message), fmt, ap);

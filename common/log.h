@@ -26,8 +26,10 @@ void log_message(enum log_level level, const char *fmt, ...) __attribute__((form
 #define log_warn(...) log_message(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_error(...) log_message(LOG_LEVEL_ERROR, __VA_ARGS__)
 
+#define LOG_TIME_BUFSIZE 80
+
 /* Formats `unix_ms` as RFC 3339 UTC with milliseconds ("2026-11-25T15:04:05.123Z")
- * into buf (at least 25 bytes). Returns the length written. */
+ * into buf (LOG_TIME_BUFSIZE bytes). Returns the length written. */
 int log_format_time(char *buf, unsigned long long unix_ms);
 
 #endif

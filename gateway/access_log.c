@@ -166,7 +166,7 @@ static void append_optional_string(struct strbuf *out, const char *key, const ch
 
 void access_log_format(struct strbuf *out, const struct access_log_entry *e)
 {
-    char time[32];
+    char time[LOG_TIME_BUFSIZE];
     log_format_time(time, e->time_ms);
     strbuf_appendf(out, "{\"time\":\"%s\",\"request_id\":", time);
     strbuf_append_json_string(out, e->request_id, e->request_id_len);

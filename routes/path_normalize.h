@@ -15,14 +15,14 @@
 
 enum path_status {
     PATH_OK = 0,
-    PATH_NOT_ABSOLUTE,    /* does not start with '/' */
-    PATH_BAD_PERCENT,     /* '%' not followed by two hex digits */
-    PATH_ENCODED_SLASH,   /* %2F: one segment or two? servers disagree */
+    PATH_NOT_ABSOLUTE,      /* does not start with '/' */
+    PATH_BAD_PERCENT,       /* '%' not followed by two hex digits */
+    PATH_ENCODED_SLASH,     /* %2F: one segment or two? servers disagree */
     PATH_ENCODED_BACKSLASH, /* %5C */
-    PATH_NUL,             /* %00 */
-    PATH_BACKSLASH,       /* raw '\': a separator on some backends */
-    PATH_CONTROL_CHAR,    /* raw bytes < 0x20 or 0x7f, or %-encoded ones */
-    PATH_DOT_PARAMETER,   /* "..;x" / ".;x": a dot segment to servlet containers */
+    PATH_NUL,               /* %00 */
+    PATH_BACKSLASH,         /* raw '\': a separator on some backends */
+    PATH_CONTROL_CHAR,      /* raw bytes < 0x20 or 0x7f, or %-encoded ones */
+    PATH_DOT_PARAMETER,     /* "..;x" / ".;x": a dot segment to servlet containers */
     PATH_TOO_LONG,
 };
 

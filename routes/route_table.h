@@ -47,8 +47,8 @@ enum route_match_status {
 
 struct route_match {
     enum route_match_status status;
-    void *value;             /* ROUTE_MATCHED: what route_table_add stored */
-    size_t prefix_len;       /* bytes of the path covered by the matched prefix (for strip_prefix) */
+    void *value;              /* ROUTE_MATCHED: what route_table_add stored */
+    size_t prefix_len;        /* bytes of the path covered by the matched prefix (for strip_prefix) */
     unsigned allowed_methods; /* ROUTE_METHOD_NOT_ALLOWED: union of methods at that prefix */
 };
 
