@@ -1,12 +1,22 @@
 #include "gateway/client_connection.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "gateway/errors.h"
 #include "gateway/server.h"
+
+/* The first members of h2o 2.2.5's h2o_http2_conn_t (h2o/http2_internal.h, which cannot be included: it needs
+ * khash.h, which Debian does not ship). Only `sock` is read. */
+struct http2_conn_prefix {
+    h2o_conn_t super;
+    h2o_socket_t *sock;
+};
 
 struct client_connection {
     struct loop_thread *thread;
@@ -15,6 +25,10 @@ struct client_connection {
     uint64_t partial_since; /* when a partial request was first seen; 0 = none */
     char *response;         /* the 408, while it is being written */
     h2o_socket_cb reader;   /* h2o's HTTP/1 reader, saved while its reading is stopped */
+    uint64_t cancel_window_start;
+    unsigned cancelled_in_window;
+    h2o_timeout_entry_t close_timer; /* closing is deferred: h2o is mid-frame when a stream is reset */
+    char peer[INET6_ADDRSTRLEN];
 };
 
 static void on_connection_closed(void *data)
@@ -25,6 +39,8 @@ static void on_connection_closed(void *data)
     metrics_counter_add(&thread->counters->connections_closed, 1);
     if (h2o_timeout_is_linked(&conn->tick))
         h2o_timeout_unlink(&conn->tick);
+    if (h2o_timeout_is_linked(&conn->close_timer))
+        h2o_timeout_unlink(&conn->close_timer);
     free(conn->response);
     free(conn);
 }
@@ -92,6 +108,53 @@ static void on_tick(h2o_timeout_entry_t *entry)
     schedule_tick(conn);
 }
 
+static void on_close_timer(h2o_timeout_entry_t *entry)
+{
+    struct client_connection *conn = H2O_STRUCT_FROM_MEMBER(struct client_connection, close_timer, entry);
+    if (conn->sock->_cb.read == NULL) {
+        /* h2o paused reading (write backpressure): try again shortly */
+        h2o_timeout_link(conn->thread->ctx.loop, loop_thread_timeout(conn->thread, 10), &conn->close_timer);
+        return;
+    }
+    /* h2o's HTTP/2 reader closes the connection (and its streams) on any read error */
+    conn->sock->_cb.read(conn->sock, "too many cancelled streams");
+}
+
+void client_connection_note_cancelled_stream(h2o_req_t *req)
+{
+    if (req->version < 0x200)
+        return;
+    h2o_socket_t *sock = ((struct http2_conn_prefix *)req->conn)->sock;
+    if (sock == NULL || sock->on_close.cb != on_connection_closed)
+        return;
+    struct client_connection *conn = sock->on_close.data;
+    uint64_t now = h2o_now(conn->thread->ctx.loop);
+    if (now - conn->cancel_window_start > CANCELLED_STREAMS_WINDOW_MS) {
+        conn->cancel_window_start = now;
+        conn->cancelled_in_window = 0;
+    }
+    if (++conn->cancelled_in_window != CANCELLED_STREAMS_MAX + 1)
+        return;
+    log_warn("closing an HTTP/2 connection from %s: more than %d streams reset before an answer within %d ms", conn->peer,
+             CANCELLED_STREAMS_MAX, CANCELLED_STREAMS_WINDOW_MS);
+    metrics_counter_add(&conn->thread->counters->connections_reset_abuse, 1);
+    conn->close_timer.cb = on_close_timer;
+    h2o_timeout_link(conn->thread->ctx.loop, loop_thread_timeout(conn->thread, 0), &conn->close_timer);
+}
+
+static void format_peer(h2o_socket_t *sock, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
+    const void *addr = NULL;
+    if (len != 0 && ss.ss_family == AF_INET)
+        addr = &((struct sockaddr_in *)&ss)->sin_addr;
+    else if (len != 0 && ss.ss_family == AF_INET6)
+        addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (addr == NULL || inet_ntop(ss.ss_family, addr, buf, (socklen_t)size) == NULL)
+        snprintf(buf, size, "unknown");
+}
+
 void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int cleartext, int guard_slow_requests)
 {
     struct client_connection *conn = xcalloc(1, sizeof(*conn));
@@ -100,6 +163,7 @@ void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, in
     conn->tick.cb = on_tick;
     sock->on_close.cb = on_connection_closed;
     sock->on_close.data = conn;
+    format_peer(sock, conn->peer, sizeof(conn->peer));
     thread->open_connections++;
     metrics_counter_add(&thread->counters->connections_accepted, 1);
     if (cleartext && thread->http1_reader == NULL)

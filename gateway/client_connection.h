@@ -15,6 +15,12 @@
  * cleartext connection of the thread) and holds unconsumed bytes. HTTP/2
  * connections use another reader and are never answered this way.
  *
+ * HTTP/2 Rapid Reset (CVE-2023-44487), which h2o 2.2.5 does not mitigate: a
+ * client that opens streams and resets them before any answer makes the
+ * gateway start — and, worse, forward — request after request at no cost to
+ * itself. More than CANCELLED_STREAMS_MAX such streams within
+ * CANCELLED_STREAMS_WINDOW_MS close the connection.
+ *
  * Event-loop thread only; the state is freed when the socket closes.
  */
 #ifndef YIWANG_GATEWAY_CLIENT_CONNECTION_H
@@ -24,7 +30,13 @@
 
 #include "gateway/loop_thread.h"
 
+#define CANCELLED_STREAMS_MAX 100
+#define CANCELLED_STREAMS_WINDOW_MS 10000
+
 /* Call right after h2o_accept(). `cleartext` connections teach the thread what h2o's HTTP/1 reader is. */
 void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int cleartext, int guard_slow_requests);
+
+/* A request on an HTTP/2 connection ended before the gateway could answer it: the client reset the stream. */
+void client_connection_note_cancelled_stream(h2o_req_t *req);
 
 #endif

@@ -256,4 +256,7 @@ void metrics_render(struct metrics_registry *registry, struct strbuf *out)
     render_thread_counter(registry, out, "yiwang_requests_timed_out_total", "counter",
                           "Clients answered 408 because their request arrived slower than limits.client_timeout_ms.",
                           offsetof(struct thread_counters, requests_timed_out));
+    render_thread_counter(registry, out, "yiwang_http2_rapid_reset_closes_total", "counter",
+                          "HTTP/2 connections closed for resetting too many streams before an answer (CVE-2023-44487).",
+                          offsetof(struct thread_counters, connections_reset_abuse));
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "common/strbuf.h"
+#include "gateway/client_connection.h"
 #include "gateway/proxy.h"
 #include "gateway/request.h"
 #include "gateway/trace.h"
@@ -84,6 +85,8 @@ static void on_request_dispose(void *data)
         proxy_dispose(rc->proxy);
     /* 499: the client went away before the gateway could answer (the convention nginx set). */
     int status = rc->req->res.status != 0 ? rc->req->res.status : 499;
+    if (status == 499)
+        client_connection_note_cancelled_stream(rc->req);
     uint64_t duration_us = monotonic_us() - rc->start_mono_us;
     unsigned thread = rc->thread->id;
     if (rc->route != NULL) {
