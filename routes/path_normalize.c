@@ -8,6 +8,8 @@
  */
 #include "routes/path_normalize.h"
 
+#include <string.h>
+
 #include <stdint.h>
 
 /* Longer paths are refused: no legitimate API path comes close, and a bound
@@ -35,6 +37,13 @@ static int is_unreserved(unsigned char c)
 static int is_control(unsigned char c)
 {
     return c < 0x20 || c == 0x7f;
+}
+
+/* RFC 3986 pchar minus pct-encoded (handled separately): what may appear raw in a segment. A raw '#' would start a
+ * fragment to any URI parser downstream, so "/private#/../x" could mean "/x" to one server and "/private" to another. */
+static int is_raw_pchar(unsigned char c)
+{
+    return is_unreserved(c) || (c != 0 && strchr("!$&'()*+,;=:@", c) != NULL);
 }
 
 /* Reads the "%XX" at in[i] into *value, refusing the bytes whose decoded
@@ -93,6 +102,8 @@ static enum path_status copy_segment(const char *in, size_t len, size_t *pos, ch
             return PATH_CONTROL_CHAR;
         if (c == '\\')
             return PATH_BACKSLASH;
+        if (!is_raw_pchar(c))
+            return PATH_INVALID_CHAR;
         if (c == ';' && *semi == SIZE_MAX)
             *semi = o;
         out[o++] = (char)c;
@@ -188,6 +199,8 @@ const char *path_status_name(enum path_status status)
         return "backslash";
     case PATH_CONTROL_CHAR:
         return "control_char";
+    case PATH_INVALID_CHAR:
+        return "invalid_char";
     case PATH_DOT_PARAMETER:
         return "dot_parameter";
     case PATH_TOO_LONG:

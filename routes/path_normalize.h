@@ -22,6 +22,7 @@ enum path_status {
     PATH_NUL,               /* %00 */
     PATH_BACKSLASH,         /* raw '\': a separator on some backends */
     PATH_CONTROL_CHAR,      /* raw bytes < 0x20 or 0x7f, or %-encoded ones */
+    PATH_INVALID_CHAR,      /* a raw byte RFC 3986 does not allow in a path ('#', space, '"', '<', non-ASCII, ...) */
     PATH_DOT_PARAMETER,     /* "..;x" / ".;x": a dot segment to servlet containers */
     PATH_TOO_LONG,
 };

@@ -149,6 +149,17 @@ static struct route_node *map_find_or_add(struct node_map *map, const char *s, s
     return node;
 }
 
+/* The length of a segment's name: up to its first ';', raw or percent-encoded (a backend that decodes before
+ * splitting off parameters sees "%3B" as ';'; normalised paths spell it upper-case). */
+static size_t segment_name_length(const char *seg, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (seg[i] == ';' || (seg[i] == '%' && i + 2 < len && seg[i + 1] == '3' && seg[i + 2] == 'B'))
+            return i;
+    }
+    return len;
+}
+
 /* Finds the next non-empty segment at or after *pos; *pos ends just past it. */
 static int next_segment(const char *path, size_t len, size_t *pos, const char **seg, size_t *seg_len)
 {
@@ -327,9 +338,7 @@ static struct route_match match_tree(const struct route_node *root, const char *
     while (next_segment(path, len, &pos, &seg, &seg_len)) {
         /* Servlet containers drop ";params" from a segment ("/private;x/data" is "/private/data" to them), so the
          * route is chosen by the segment's name alone; otherwise ";x" would slip past /private's policy. */
-        const char *semicolon = memchr(seg, ';', seg_len);
-        if (semicolon != NULL)
-            seg_len = (size_t)(semicolon - seg);
+        seg_len = segment_name_length(seg, seg_len);
         node = map_find(&node->children, seg, seg_len, hash_lower(seg, seg_len));
         if (node == NULL)
             break;

@@ -19,7 +19,18 @@ static const struct norm_case cases[] = {
     {"/", PATH_OK, "/"},
     {"/a/b", PATH_OK, "/a/b"},
     {"/a/b/", PATH_OK, "/a/b/"},
-    {"/a b", PATH_OK, "/a b"}, /* space is not a control byte; h2o rejects it earlier on HTTP/1 */
+    {"/a b", PATH_INVALID_CHAR, NULL},           /* not a pchar; an HTTP/2 :path could carry it */
+    {"/private#/../x", PATH_INVALID_CHAR, NULL}, /* '#' would start a fragment downstream */
+    {"/a\"b", PATH_INVALID_CHAR, NULL},
+    {"/a<b>", PATH_INVALID_CHAR, NULL},
+    {"/a{b}", PATH_INVALID_CHAR, NULL},
+    {"/a|b", PATH_INVALID_CHAR, NULL},
+    {"/a^b", PATH_INVALID_CHAR, NULL},
+    {"/a`b", PATH_INVALID_CHAR, NULL},
+    {"/caf\xc3\xa9", PATH_INVALID_CHAR, NULL}, /* raw UTF-8 must be percent-encoded */
+    {"/a%20b", PATH_OK, "/a%20b"},
+    {"/a%23b", PATH_OK, "/a%23b"},
+    {"/!$&'()*+,;=:@", PATH_OK, "/!$&'()*+,;=:@"},
     {"/a;b/c", PATH_OK, "/a;b/c"},
     {"/.a/..b/...", PATH_OK, "/.a/..b/..."},
     {"/..a;/x", PATH_OK, "/..a;/x"},
@@ -183,6 +194,7 @@ static void test_status_names(void)
     CHECK_STR_EQ(path_status_name(PATH_NUL), "nul");
     CHECK_STR_EQ(path_status_name(PATH_BACKSLASH), "backslash");
     CHECK_STR_EQ(path_status_name(PATH_CONTROL_CHAR), "control_char");
+    CHECK_STR_EQ(path_status_name(PATH_INVALID_CHAR), "invalid_char");
     CHECK_STR_EQ(path_status_name(PATH_DOT_PARAMETER), "dot_parameter");
     CHECK_STR_EQ(path_status_name(PATH_TOO_LONG), "too_long");
 }

@@ -272,6 +272,8 @@ static void test_bypass_attempts(void)
         "/private;x/data",
         "/;x/../private/x",
         "/private;jsessionid=1/x",
+        "/private%3bx/data",
+        "/private%3Bx/data",
     };
     for (size_t i = 0; i < sizeof(reach_private) / sizeof(reach_private[0]); i++) {
         const char *in = reach_private[i];
