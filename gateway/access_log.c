@@ -155,6 +155,27 @@ void access_log_buffer_dispose(struct access_log_buffer *buffer)
     strbuf_free(&buffer->lines);
 }
 
+/*
+ * Appends `s` as a JSON string with citizens' numbers masked. Percent-encoded digits are decoded first: "%31"
+ * is "1" to every server behind the gateway, so "/persons/%313812345678" is a phone number too.
+ */
+static void append_masked_string(struct strbuf *out, const char *s, size_t len)
+{
+    struct strbuf plain = STRBUF_INIT;
+    strbuf_reserve(&plain, len);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && s[i + 1] == '3' && s[i + 2] >= '0' && s[i + 2] <= '9') {
+            strbuf_append_char(&plain, s[i + 2]);
+            i += 2;
+        } else {
+            strbuf_append_char(&plain, s[i]);
+        }
+    }
+    pii_mask_inplace(plain.data, plain.len);
+    strbuf_append_json_string(out, plain.data, plain.len);
+    strbuf_free(&plain);
+}
+
 static void append_optional_string(struct strbuf *out, const char *key, const char *value)
 {
     strbuf_appendf(out, ",\"%s\":", key);
@@ -169,17 +190,14 @@ void access_log_format(struct strbuf *out, const struct access_log_entry *e)
     char time[LOG_TIME_BUFSIZE];
     log_format_time(time, e->time_ms);
     strbuf_appendf(out, "{\"time\":\"%s\",\"request_id\":", time);
-    strbuf_append_json_string(out, e->request_id, e->request_id_len);
+    append_masked_string(out, e->request_id, e->request_id_len); /* a client-chosen id may carry a phone number */
     strbuf_appendf(out, ",\"protocol\":\"%s\",\"tls\":%s,\"client\":", e->protocol, e->tls ? "true" : "false");
     strbuf_append_json_string(out, e->client_ip, strlen(e->client_ip));
     strbuf_append_str(out, ",\"method\":");
     strbuf_append_json_string(out, e->method, e->method_len);
-    strbuf_append_str(out, ",\"path\":\"");
-    struct strbuf masked = STRBUF_INIT;
-    pii_mask_append(&masked, e->path, e->path_len);
-    strbuf_append_json_escaped(out, masked.data != NULL ? masked.data : "", masked.len);
-    strbuf_free(&masked);
-    strbuf_appendf(out, "\",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f", e->status, (unsigned long long)e->bytes_sent,
+    strbuf_append_str(out, ",\"path\":");
+    append_masked_string(out, e->path, e->path_len);
+    strbuf_appendf(out, ",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f", e->status, (unsigned long long)e->bytes_sent,
                    (double)e->duration_us / 1000.0);
     append_optional_string(out, "route", e->route);
     append_optional_string(out, "service", e->service);

@@ -38,7 +38,7 @@ struct access_log_entry {
     const char *client_ip;
     const char *method;
     size_t method_len;
-    const char *path; /* raw path + query as received; masked here */
+    const char *path; /* normalised path (raw when it could not be normalised) + query; masked here */
     size_t path_len;
     int status; /* 499 when the client went away before a response */
     uint64_t bytes_sent;

@@ -51,9 +51,22 @@ void request_send_error(struct request_ctx *rc, enum gateway_error error)
 
 /* ---- request end: the one place that accounts for a request ---- */
 
+/* What the access log shows as the path: the normalised one (what was matched and forwarded) plus the query. */
+static h2o_iovec_t logged_path(struct request_ctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    if (rc->normalized_path.base == NULL)
+        return req->path;
+    size_t query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at : 0;
+    h2o_iovec_t path =
+        h2o_concat(&req->pool, rc->normalized_path, h2o_iovec_init(req->path.base + req->path.len - query_len, query_len));
+    return path;
+}
+
 static void write_access_log(struct request_ctx *rc, int status, uint64_t duration_us)
 {
     h2o_req_t *req = rc->req;
+    h2o_iovec_t path = logged_path(rc);
     struct access_log_entry entry = {
         .time_ms = rc->start_unix_ms,
         .request_id = rc->request_id.base,
@@ -63,8 +76,8 @@ static void write_access_log(struct request_ctx *rc, int status, uint64_t durati
         .client_ip = rc->client_ip,
         .method = req->method.base,
         .method_len = req->method.len,
-        .path = req->path.base,
-        .path_len = req->path.len,
+        .path = path.base,
+        .path_len = path.len,
         .status = status,
         .bytes_sent = req->bytes_sent,
         .duration_us = duration_us,
@@ -209,6 +222,7 @@ static int route_request(struct request_ctx *rc)
         request_send_error(rc, GW_ERR_BAD_PATH);
         return -1;
     }
+    rc->normalized_path = h2o_iovec_init(normalized, normalized_len);
     struct route_match match = route_table_match(rc->holder->snapshot->table, req->authority.base, req->authority.len, normalized,
                                                  normalized_len, method_bit(req->method));
     if (match.status == ROUTE_NOT_FOUND) {

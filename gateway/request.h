@@ -30,6 +30,7 @@ struct request_ctx {
     h2o_iovec_t request_id;
     h2o_iovec_t traceparent;     /* what the upstream receives */
     h2o_iovec_t tracestate;      /* forwarded only with a valid incoming traceparent */
+    h2o_iovec_t normalized_path; /* set once the path is normalised */
     h2o_iovec_t upstream_target; /* normalised path, prefix stripped, plus the query */
     const char *error_code;      /* set when the gateway answered with an error */
     char client_ip[INET6_ADDRSTRLEN];
