@@ -201,8 +201,6 @@ static void fail_attempt(struct proxy *p, enum attempt_failure failure)
     if (may_retry(p, failure)) {
         if (failure == FAIL_STALE)
             p->tried[p->target - p->service->targets] = 0; /* the target itself is fine: try it again, fresh */
-        else
-            metrics_counter_add(&p->thread->counters->upstream_retries, 1);
         start_attempt(p);
         return;
     }
@@ -595,6 +593,8 @@ static void start_attempt(struct proxy *p)
         request_send_error(p->rc, p->attempts == 0 ? GW_ERR_NO_HEALTHY_TARGET : GW_ERR_UPSTREAM_UNAVAILABLE);
         return;
     }
+    if (p->attempts != 0)
+        metrics_counter_add(&p->thread->counters->upstream_retries, 1);
     p->target = target;
     p->rc->target_authority = target->authority;
     p->tried[target - p->service->targets] = 1;

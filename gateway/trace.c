@@ -60,6 +60,24 @@ static h2o_iovec_t find_header(h2o_req_t *req, const char *name, size_t name_len
     return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
 }
 
+/* Several fields of one name, joined with "," as W3C Trace Context requires for tracestate. */
+static h2o_iovec_t join_headers(h2o_req_t *req, const char *name, size_t name_len)
+{
+    size_t total = 0, count = 0;
+    for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, name, name_len, i)) != -1; count++)
+        total += req->headers.entries[i].value.len + 1;
+    if (count <= 1)
+        return find_header(req, name, name_len);
+    char *joined = h2o_mem_alloc_pool(&req->pool, total), *p = joined;
+    for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, name, name_len, i)) != -1;) {
+        if (p != joined)
+            *p++ = ',';
+        memcpy(p, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+        p += req->headers.entries[i].value.len;
+    }
+    return h2o_iovec_init(joined, (size_t)(p - joined));
+}
+
 void trace_assign_request_id(struct request_ctx *rc)
 {
     h2o_req_t *req = rc->req;
@@ -84,7 +102,7 @@ void trace_assign_traceparent(struct request_ctx *rc)
     if (trace_traceparent_is_valid(incoming.base, incoming.len)) {
         memcpy(out + 3, incoming.base + 3, 32);
         memcpy(out + 52, incoming.base + 52, 3);
-        rc->tracestate = find_header(req, H2O_STRLIT("tracestate"));
+        rc->tracestate = join_headers(req, H2O_STRLIT("tracestate"));
     } else {
         write_random_hex(rc->thread, out + 3, 32);
         memcpy(out + 52, "-00", 3);
