@@ -262,6 +262,9 @@ static unsigned build_methods(const json_t *methods)
         const json_t *name = json_array_get(methods, i);
         mask |= http_method_bit_from_name(json_string_value(name), json_string_length(name));
     }
+    /* RFC 9110 §9.3.2: HEAD is GET without the body; clients and caches use it wherever GET works */
+    if (mask & HTTP_METHOD_GET)
+        mask |= HTTP_METHOD_HEAD;
     return mask;
 }
 

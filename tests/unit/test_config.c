@@ -437,7 +437,19 @@ static void test_semantic_rules(void)
         "{'services':[" SVC("a") "],'routes':[{'name':'r0','path_prefix':'/X','service':'a','methods':['GET','PUT']},"
                                  "{'name':'r1','path_prefix':'/y','service':'a'},{'name':'r2','path_prefix':'/x/','service':'a',"
                                  "'methods':['POST','PUT','GET']}]}",
-        "/routes/2/path_prefix", "route 'r0' (/routes/0) already serves GET, PUT on the same host and path prefix");
+        "/routes/2/path_prefix", "route 'r0' (/routes/0) already serves GET, HEAD, PUT on the same host and path prefix");
+}
+
+/* Allowing GET allows HEAD, as HTTP requires of GET resources. */
+static void test_get_implies_head(void)
+{
+    struct config *config = load("{'services':[" SVC("a") "],'routes':[{'name':'r','path_prefix':'/x','service':'a',"
+                                                          "'methods':['GET','POST']}]}",
+                                 NULL);
+    CHECK(config != NULL);
+    if (config != NULL)
+        CHECK_INT_EQ(config->routes[0].methods, HTTP_METHOD_GET | HTTP_METHOD_HEAD | HTTP_METHOD_POST);
+    config_free(config);
 }
 
 /* A route without max_body_bytes gets 1 MiB, or the ceiling when that is lower. */
@@ -597,6 +609,7 @@ int main(void)
     test_path_prefix_pattern();
     test_semantic_rules();
     test_route_body_default_follows_ceiling();
+    test_get_implies_head();
     test_many_problems_at_once();
     test_parse_and_read_errors();
     test_method_names();
