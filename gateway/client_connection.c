@@ -155,7 +155,7 @@ static void format_peer(h2o_socket_t *sock, char *buf, size_t size)
         snprintf(buf, size, "unknown");
 }
 
-void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int cleartext, int guard_slow_requests)
+void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int guard_slow_requests)
 {
     struct client_connection *conn = xcalloc(1, sizeof(*conn));
     conn->thread = thread;
@@ -166,8 +166,6 @@ void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, in
     format_peer(sock, conn->peer, sizeof(conn->peer));
     thread->open_connections++;
     metrics_counter_add(&thread->counters->connections_accepted, 1);
-    if (cleartext && thread->http1_reader == NULL)
-        thread->http1_reader = sock->_cb.read; /* a fresh cleartext connection is always read by h2o's HTTP/1 reader */
     if (guard_slow_requests)
         schedule_tick(conn);
 }

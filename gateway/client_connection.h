@@ -11,8 +11,8 @@
  * Idle keep-alive connections are left to h2o's idle timeout.
  *
  * How a partial HTTP/1.1 request is recognised: the socket is being read by
- * h2o's HTTP/1 request reader (its callback is captured from the first
- * cleartext connection of the thread) and holds unconsumed bytes. HTTP/2
+ * h2o's HTTP/1 request reader (loop_thread.http1_reader, learnt when the
+ * thread starts) and holds unconsumed bytes. HTTP/2
  * connections use another reader and are never answered this way.
  *
  * HTTP/2 Rapid Reset (CVE-2023-44487), which h2o 2.2.5 does not mitigate: a
@@ -33,8 +33,8 @@
 #define CANCELLED_STREAMS_MAX 100
 #define CANCELLED_STREAMS_WINDOW_MS 10000
 
-/* Call right after h2o_accept(). `cleartext` connections teach the thread what h2o's HTTP/1 reader is. */
-void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int cleartext, int guard_slow_requests);
+/* Call right after h2o_accept(). */
+void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int guard_slow_requests);
 
 /* A request on an HTTP/2 connection ended before the gateway could answer it: the client reset the stream. */
 void client_connection_note_cancelled_stream(h2o_req_t *req);

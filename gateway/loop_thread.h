@@ -41,7 +41,7 @@ struct loop_thread {
     uint64_t random_state[2];
     unsigned active_requests;
     unsigned open_connections;
-    h2o_socket_cb http1_reader; /* h2o's HTTP/1 request reader, learnt from the first cleartext connection */
+    h2o_socket_cb http1_reader; /* h2o's HTTP/1 request reader, learnt when the thread starts */
     int stopping;
 };
 

