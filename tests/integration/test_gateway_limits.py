@@ -83,10 +83,12 @@ class HeaderLimitTest(LimitsCase):
         for i in range(200):
             args += ["-H", "X-Field-%03d: %s" % (i, "v" * 20)]
         before = self.upstream_requests()
-        for proto in ((), (H2C,)):
-            with self.subTest(proto=proto):
-                r = lib.curl(*proto, self.url("/small/x"), *args, check=False)
-                assert_curl_error(self, r, 431, "headers_too_large")
+        r = lib.curl(H2C, self.url("/small/x"), *args, check=False)
+        assert_curl_error(self, r, 431, "headers_too_large")
+        # HTTP/1.1: h2o 2.2.5's parser stops at 100 header fields and answers a plain 400 itself, before the gateway
+        # sees the request (a documented limit). It must still be refused and never reach the department.
+        r = lib.curl(self.url("/small/x"), *args, check=False)
+        self.assertEqual(r[0], 400)
         self.assertEqual(self.upstream_requests(), before)
 
     def test_headers_under_the_limit_pass(self):
