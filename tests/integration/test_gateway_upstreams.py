@@ -15,7 +15,6 @@ Run: python3 test_gateway_upstreams.py (YIWANG_BIN / YIWANG_UPSTREAM_BIN select 
 import json
 import os
 import sys
-import threading
 import time
 import unittest
 

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,18 +34,8 @@ SANITIZER_MARKERS = (
     "SUMMARY: UndefinedBehaviorSanitizer",
 )
 
-# Leaks reported by LeakSanitizer when the process exits. One kind is known and
-# reported separately (see KNOWN_EXIT_LEAK_FRAME); any other leak fails the test.
+# A leak found by LeakSanitizer when the process exits: also a failure.
 LEAK_REPORT = "ERROR: LeakSanitizer"
-
-# The gateway's event-loop threads end without emptying h2o's thread-local
-# recycle allocators (h2o_socket_buffer_prototype and the memory-pool chunks are
-# __thread in h2o 2.2.5), so every sanitized gateway reports the chunks left in
-# them at exit. Allocated through h2o_mem_alloc_recycle, frame #1 of each block.
-# test_gateway_lifecycle asserts a leak-free exit on its own; everywhere else
-# these blocks are tolerated, unless YIWANG_STRICT_LEAKS=1.
-KNOWN_EXIT_LEAK_FRAME = "in h2o_mem_alloc_recycle"
-STRICT_LEAKS = os.environ.get("YIWANG_STRICT_LEAKS") == "1"
 
 
 def binary_is_sanitized(path):
@@ -69,7 +58,8 @@ def sanitizer_reports(text):
 
 
 def leak_blocks(text):
-    """LeakSanitizer's "Direct/Indirect leak of ..." blocks in `text`, each as a list of lines."""
+    """LeakSanitizer's "Direct/Indirect leak of ..." blocks in `text`, each as a list of lines
+    (one placeholder block when it reported leaks in a form that could not be parsed)."""
     blocks, current = [], None
     for line in text.splitlines():
         if re.match(r"^(Direct|Indirect) leak of ", line):
@@ -79,24 +69,9 @@ def leak_blocks(text):
             current.append(line)
         else:
             current = None
+    if not blocks and LEAK_REPORT in text:
+        blocks.append([LEAK_REPORT + " (no leak blocks could be parsed)"])
     return blocks
-
-
-def is_known_exit_leak(block):
-    frame1 = [line for line in block[1:] if line.strip().startswith("#1 ")]
-    return bool(frame1) and KNOWN_EXIT_LEAK_FRAME in frame1[0]
-
-
-def unexpected_leaks(text, strict=None):
-    """Leak blocks that are not the known exit-time recycle-allocator leak (all of them when strict).
-    Also returns a one-line placeholder when LeakSanitizer reported without parsable blocks."""
-    strict = STRICT_LEAKS if strict is None else strict
-    if LEAK_REPORT not in text:
-        return []
-    blocks = leak_blocks(text)
-    if not blocks:
-        return [[LEAK_REPORT + " (no leak blocks could be parsed)"]]
-    return [b for b in blocks if strict or not is_known_exit_leak(b)]
 
 
 def tail(text, limit=3000):
@@ -142,20 +117,15 @@ class GatewayTestCase(unittest.TestCase):
         if not lib.KEEP_TMP:
             shutil.rmtree(gw.dir, ignore_errors=True)
 
-    def check_gateway_exit(self, code, stderr, expect_exit=0, strict_leaks=None, where=""):
-        """No memory-safety or UB report, no leak but the known exit-time one (none at all
-        when strict_leaks), and the expected exit code, except that the known leak makes
-        LeakSanitizer end the process with its own status."""
+    def check_gateway_exit(self, code, stderr, expect_exit=0, where=""):
+        """No memory-safety, UB or leak report in the gateway's stderr, and the expected exit code."""
         where = " (files kept in %s)" % where if where else ""
         self.assert_sanitizer_clean(stderr, "gateway" + where)
-        leaks = unexpected_leaks(stderr, strict_leaks)
+        leaks = leak_blocks(stderr)
         self.assertEqual(leaks, [], "gateway%s: LeakSanitizer reported leaks:\n%s"
                          % (where, "\n\n".join("\n".join(b[:8]) for b in leaks)))
-        if expect_exit is None:
-            return
-        if code != expect_exit and LEAK_REPORT in stderr:
-            return  # only the tolerated exit-time leak was reported, and LeakSanitizer set the status
-        self.assertEqual(code, expect_exit, "gateway exit code%s; stderr:\n%s" % (where, tail(stderr)))
+        if expect_exit is not None:
+            self.assertEqual(code, expect_exit, "gateway exit code%s; stderr:\n%s" % (where, tail(stderr)))
 
     def assert_sanitizer_clean(self, stderr, what="gateway"):
         reports = sanitizer_reports(stderr)
@@ -503,9 +473,3 @@ def blackhole_target(probe_timeout=0.5):
         for s in fillers:
             s.close()
         listener.close()
-
-
-def stop_signal_target(proc):
-    """SIGSTOP for a process this test started (by PID); returns a function that resumes it."""
-    os.kill(proc.pid, signal.SIGSTOP)
-    return lambda: os.kill(proc.pid, signal.SIGCONT)
