@@ -313,10 +313,40 @@ static void report_drained(struct server *server)
     pthread_mutex_unlock(&server->drain_mutex);
 }
 
+/*
+ * Runs on the thread itself: h2o keeps per-thread allocators (__thread buffer prototypes), and the context's message
+ * queue allocates from the creating thread's one. Created on the main thread, every queue would share the main
+ * thread's allocator, which is not thread-safe.
+ */
+static void init_loop_thread(struct loop_thread *thread)
+{
+    struct server *server = thread->server;
+    h2o_context_init(&thread->ctx, h2o_evloop_create(), &server->globalconf);
+    h2o_multithread_register_receiver(thread->ctx.queue, &thread->control_receiver, on_control_messages);
+    thread->accept_public = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts};
+    thread->accept_tls = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts, .ssl_ctx = server->ssl_ctx};
+    thread->accept_ops = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->ops_hosts};
+    thread->counters = metrics_thread_counters(server->metrics, thread->id);
+    access_log_buffer_init(&thread->access_log, server->access_log);
+    seed_random(thread);
+    snapshot_retain(server->current);
+    thread->holder = snapshot_holder_new(server->current);
+}
+
+static void report_ready(struct server *server)
+{
+    pthread_mutex_lock(&server->drain_mutex);
+    server->ready_threads++;
+    pthread_cond_signal(&server->drain_cond);
+    pthread_mutex_unlock(&server->drain_mutex);
+}
+
 static void *loop_thread_main(void *arg)
 {
     struct loop_thread *thread = arg;
     struct server *server = thread->server;
+    init_loop_thread(thread);
+    report_ready(server);
     learn_http1_reader(thread);
     start_listening(thread);
     thread->access_log_timer.cb = on_access_log_timer;
@@ -340,22 +370,6 @@ static void *loop_thread_main(void *arg)
     report_drained(server);
     park_forever();
     return NULL;
-}
-
-static void init_loop_thread(struct server *server, struct loop_thread *thread, unsigned id)
-{
-    thread->server = server;
-    thread->id = id;
-    h2o_context_init(&thread->ctx, h2o_evloop_create(), &server->globalconf);
-    h2o_multithread_register_receiver(thread->ctx.queue, &thread->control_receiver, on_control_messages);
-    thread->accept_public = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts};
-    thread->accept_tls = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts, .ssl_ctx = server->ssl_ctx};
-    thread->accept_ops = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->ops_hosts};
-    thread->counters = metrics_thread_counters(server->metrics, id);
-    access_log_buffer_init(&thread->access_log, server->access_log);
-    seed_random(thread);
-    snapshot_retain(server->current);
-    thread->holder = snapshot_holder_new(server->current);
 }
 
 /* ---- reload and signals ---- */
@@ -481,14 +495,19 @@ static int start(struct server *server)
     server->health = health_checker_start();
     health_checker_update(server->health, server->current->services);
     server->threads = xcalloc(server->num_threads, sizeof(*server->threads));
-    for (unsigned t = 0; t < server->num_threads; t++)
-        init_loop_thread(server, &server->threads[t], t);
     for (unsigned t = 0; t < server->num_threads; t++) {
+        server->threads[t].server = server;
+        server->threads[t].id = t;
         if (pthread_create(&server->threads[t].pthread, NULL, loop_thread_main, &server->threads[t]) != 0) {
             log_error("cannot start event-loop thread %u", t);
             return 1;
         }
     }
+    /* messages (reload, shutdown) may only be sent once every thread has registered its receiver */
+    pthread_mutex_lock(&server->drain_mutex);
+    while (server->ready_threads < server->num_threads)
+        pthread_cond_wait(&server->drain_cond, &server->drain_mutex);
+    pthread_mutex_unlock(&server->drain_mutex);
     return 0;
 }
 

@@ -44,8 +44,9 @@ struct server {
     atomic_ullong reloads_ok;
     atomic_ullong reloads_failed;
     atomic_int stopping;
-    pthread_mutex_t drain_mutex;
+    pthread_mutex_t drain_mutex; /* with drain_cond: thread start-up and drain hand-shakes */
     pthread_cond_t drain_cond;
+    unsigned ready_threads;   /* event-loop threads that have set up their loop and message receiver */
     unsigned drained_threads; /* event-loop threads done draining (they park, not exit) */
 };
 

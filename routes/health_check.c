@@ -46,8 +46,9 @@ struct health_checker {
     struct probe *probes;
     size_t num_probes;
     int stopping;
-    pthread_mutex_t mutex; /* guards `stopped`, for health_checker_stop() */
+    pthread_mutex_t mutex; /* guards `ready` and `stopped`, the start and stop hand-shakes */
     pthread_cond_t cond;
+    int ready;
     int stopped;
 };
 
@@ -213,6 +214,14 @@ static void on_plans(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messa
 static void *checker_main(void *arg)
 {
     struct health_checker *checker = arg;
+    /* the loop and queue are made here, not by the caller: h2o allocates their buffers from per-thread caches */
+    checker->loop = h2o_evloop_create();
+    checker->queue = h2o_multithread_create_queue(checker->loop);
+    h2o_multithread_register_receiver(checker->queue, &checker->receiver, on_plans);
+    pthread_mutex_lock(&checker->mutex);
+    checker->ready = 1;
+    pthread_cond_signal(&checker->cond);
+    pthread_mutex_unlock(&checker->mutex);
     while (!checker->stopping)
         h2o_evloop_run(checker->loop, 200);
     /* not joined: parking keeps this thread's h2o buffer caches reachable until exit, so leak checkers stay quiet */
@@ -230,13 +239,14 @@ struct health_checker *health_checker_start(void)
     struct health_checker *checker = xcalloc(1, sizeof(*checker));
     pthread_mutex_init(&checker->mutex, NULL);
     pthread_cond_init(&checker->cond, NULL);
-    checker->loop = h2o_evloop_create();
-    checker->queue = h2o_multithread_create_queue(checker->loop);
-    h2o_multithread_register_receiver(checker->queue, &checker->receiver, on_plans);
     if (pthread_create(&checker->thread, NULL, checker_main, checker) != 0) {
         log_error("cannot start the health checker thread");
         abort();
     }
+    pthread_mutex_lock(&checker->mutex);
+    while (!checker->ready)
+        pthread_cond_wait(&checker->cond, &checker->mutex);
+    pthread_mutex_unlock(&checker->mutex);
     return checker;
 }
 
