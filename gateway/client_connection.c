@@ -1,11 +1,10 @@
 #include "gateway/client_connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/net_address.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "gateway/errors.h"
@@ -69,8 +68,8 @@ static void answer_request_timeout(struct client_connection *conn)
     struct loop_thread *thread = conn->thread;
     const struct gateway_error_info *info = gateway_error_info(GW_ERR_REQUEST_TIMEOUT);
     char id[33];
-    snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)loop_thread_random(thread),
-             (unsigned long long)loop_thread_random(thread));
+    loop_thread_random_hex(thread, id, 32);
+    id[32] = '\0';
     struct strbuf body = STRBUF_INIT, response = STRBUF_INIT;
     error_envelope_append(&body, info->code, info->message_en, id, 32);
     strbuf_appendf(&response,
@@ -142,19 +141,6 @@ void client_connection_note_cancelled_stream(h2o_req_t *req)
     h2o_timeout_link(conn->thread->ctx.loop, loop_thread_timeout(conn->thread, 0), &conn->close_timer);
 }
 
-static void format_peer(h2o_socket_t *sock, char *buf, size_t size)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
-    const void *addr = NULL;
-    if (len != 0 && ss.ss_family == AF_INET)
-        addr = &((struct sockaddr_in *)&ss)->sin_addr;
-    else if (len != 0 && ss.ss_family == AF_INET6)
-        addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-    if (addr == NULL || inet_ntop(ss.ss_family, addr, buf, (socklen_t)size) == NULL)
-        snprintf(buf, size, "unknown");
-}
-
 void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, int guard_slow_requests)
 {
     struct client_connection *conn = xcalloc(1, sizeof(*conn));
@@ -163,7 +149,9 @@ void client_connection_attach(struct loop_thread *thread, h2o_socket_t *sock, in
     conn->tick.cb = on_tick;
     sock->on_close.cb = on_connection_closed;
     sock->on_close.data = conn;
-    format_peer(sock, conn->peer, sizeof(conn->peer));
+    struct sockaddr_storage peer;
+    socklen_t peer_len = h2o_socket_getpeername(sock, (struct sockaddr *)&peer);
+    net_address_format_ip(&peer, peer_len, conn->peer, sizeof(conn->peer));
     thread->open_connections++;
     metrics_counter_add(&thread->counters->connections_accepted, 1);
     if (guard_slow_requests)

@@ -58,5 +58,7 @@ static inline h2o_timeout_t *loop_thread_timeout(struct loop_thread *thread, uin
 
 /* Fast non-cryptographic randomness (xorshift128+) for request and trace ids. */
 uint64_t loop_thread_random(struct loop_thread *thread);
+/* Writes `digits` random lower-case hex digits (no NUL). */
+void loop_thread_random_hex(struct loop_thread *thread, char *dst, size_t digits);
 
 #endif

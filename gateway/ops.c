@@ -143,8 +143,8 @@ static void send_ops_error(struct loop_thread *thread, h2o_req_t *req, enum gate
 {
     const struct gateway_error_info *info = gateway_error_info(error);
     char id[33];
-    uint64_t a = loop_thread_random(thread), b = loop_thread_random(thread);
-    snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    loop_thread_random_hex(thread, id, 32);
+    id[32] = '\0';
     struct strbuf body = STRBUF_INIT;
     error_envelope_append(&body, info->code, info->message_en, id, 32);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, h2o_strdup(&req->pool, id, 32).base,

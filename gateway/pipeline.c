@@ -1,9 +1,9 @@
 #include "gateway/pipeline.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/net_address.h"
 #include "common/strbuf.h"
 #include "gateway/client_connection.h"
 #include "gateway/proxy.h"
@@ -18,17 +18,11 @@ uint64_t monotonic_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static h2o_iovec_t find_header(const h2o_req_t *req, const char *name, size_t name_len)
-{
-    ssize_t i = h2o_find_header_by_str(&req->headers, name, name_len, -1);
-    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
-}
-
 void request_send_error(struct request_ctx *rc, enum gateway_error error)
 {
     h2o_req_t *req = rc->req;
     const struct gateway_error_info *info = gateway_error_info(error);
-    h2o_iovec_t accept = find_header(req, H2O_STRLIT("accept-language"));
+    h2o_iovec_t accept = request_header(req, H2O_STRLIT("accept-language"));
     enum message_language lang = error_language_from_accept(accept.base, accept.len);
 
     struct strbuf body = STRBUF_INIT;
@@ -120,13 +114,7 @@ static void set_client_address(struct request_ctx *rc)
 {
     struct sockaddr_storage ss;
     socklen_t len = rc->req->conn->callbacks->get_peername(rc->req->conn, (struct sockaddr *)&ss);
-    const void *addr = NULL;
-    if (len != 0 && ss.ss_family == AF_INET)
-        addr = &((struct sockaddr_in *)&ss)->sin_addr;
-    else if (len != 0 && ss.ss_family == AF_INET6)
-        addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-    if (addr == NULL || inet_ntop(ss.ss_family, addr, rc->client_ip, sizeof(rc->client_ip)) == NULL)
-        strcpy(rc->client_ip, "unknown");
+    net_address_format_ip(&ss, len, rc->client_ip, sizeof(rc->client_ip));
 }
 
 static int is_token_char(unsigned char c)

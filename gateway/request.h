@@ -40,6 +40,13 @@ struct request_ctx {
     int64_t upstream_us;          /* -1 until an upstream answered */
 };
 
+/* The first value of a request header (names are lower-case), or {NULL, 0}. */
+static inline h2o_iovec_t request_header(const h2o_req_t *req, const char *name, size_t name_len)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, name_len, -1);
+    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
+}
+
 /* Answers with the error envelope (status, code, localised message, request id). */
 void request_send_error(struct request_ctx *rc, enum gateway_error error);
 

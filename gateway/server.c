@@ -51,6 +51,18 @@ uint64_t loop_thread_random(struct loop_thread *thread)
     return thread->random_state[1] + s0;
 }
 
+void loop_thread_random_hex(struct loop_thread *thread, char *dst, size_t digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t bits = 0;
+    for (size_t i = 0; i < digits; i++) {
+        if (i % 16 == 0)
+            bits = loop_thread_random(thread);
+        dst[i] = hex[bits & 15];
+        bits >>= 4;
+    }
+}
+
 /* ---- listening sockets ---- */
 
 static int open_listener(const struct listener_config *listener, char **err)

@@ -5,8 +5,6 @@
 #define REQUEST_ID_MAX 128
 #define TRACEPARENT_LEN 55 /* "00-" 32 "-" 16 "-" 2 */
 
-static const char hex_digits[] = "0123456789abcdef";
-
 int trace_request_id_is_sane(const char *id, size_t len)
 {
     if (len == 0 || len > REQUEST_ID_MAX)
@@ -43,23 +41,6 @@ int trace_traceparent_is_valid(const char *v, size_t len)
     return is_lower_hex(v + 3, 32, 1) && is_lower_hex(v + 36, 16, 1) && is_lower_hex(v + 53, 2, 0);
 }
 
-static void write_random_hex(struct loop_thread *thread, char *dst, size_t digits)
-{
-    uint64_t bits = 0;
-    for (size_t i = 0; i < digits; i++) {
-        if (i % 16 == 0)
-            bits = loop_thread_random(thread);
-        dst[i] = hex_digits[bits & 15];
-        bits >>= 4;
-    }
-}
-
-static h2o_iovec_t find_header(h2o_req_t *req, const char *name, size_t name_len)
-{
-    ssize_t i = h2o_find_header_by_str(&req->headers, name, name_len, -1);
-    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
-}
-
 /* Several fields of one name, joined with "," as W3C Trace Context requires for tracestate. */
 static h2o_iovec_t join_headers(h2o_req_t *req, const char *name, size_t name_len)
 {
@@ -67,7 +48,7 @@ static h2o_iovec_t join_headers(h2o_req_t *req, const char *name, size_t name_le
     for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, name, name_len, i)) != -1; count++)
         total += req->headers.entries[i].value.len + 1;
     if (count <= 1)
-        return find_header(req, name, name_len);
+        return request_header(req, name, name_len);
     char *joined = h2o_mem_alloc_pool(&req->pool, total), *p = joined;
     for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, name, name_len, i)) != -1;) {
         if (p != joined)
@@ -81,12 +62,12 @@ static h2o_iovec_t join_headers(h2o_req_t *req, const char *name, size_t name_le
 void trace_assign_request_id(struct request_ctx *rc)
 {
     h2o_req_t *req = rc->req;
-    h2o_iovec_t incoming = find_header(req, H2O_STRLIT("x-request-id"));
+    h2o_iovec_t incoming = request_header(req, H2O_STRLIT("x-request-id"));
     if (trace_request_id_is_sane(incoming.base, incoming.len)) {
         rc->request_id = incoming;
     } else {
         char *id = h2o_mem_alloc_pool(&req->pool, 32);
-        write_random_hex(rc->thread, id, 32);
+        loop_thread_random_hex(rc->thread, id, 32);
         rc->request_id = h2o_iovec_init(id, 32);
     }
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rc->request_id.base,
@@ -96,7 +77,7 @@ void trace_assign_request_id(struct request_ctx *rc)
 void trace_assign_traceparent(struct request_ctx *rc)
 {
     h2o_req_t *req = rc->req;
-    h2o_iovec_t incoming = find_header(req, H2O_STRLIT("traceparent"));
+    h2o_iovec_t incoming = request_header(req, H2O_STRLIT("traceparent"));
     char *out = h2o_mem_alloc_pool(&req->pool, TRACEPARENT_LEN);
     memcpy(out, "00-", 3);
     if (trace_traceparent_is_valid(incoming.base, incoming.len)) {
@@ -104,11 +85,11 @@ void trace_assign_traceparent(struct request_ctx *rc)
         memcpy(out + 52, incoming.base + 52, 3);
         rc->tracestate = join_headers(req, H2O_STRLIT("tracestate"));
     } else {
-        write_random_hex(rc->thread, out + 3, 32);
+        loop_thread_random_hex(rc->thread, out + 3, 32);
         memcpy(out + 52, "-00", 3);
     }
     out[35] = '-';
-    write_random_hex(rc->thread, out + 36, 16);
+    loop_thread_random_hex(rc->thread, out + 36, 16);
     rc->traceparent = h2o_iovec_init(out, TRACEPARENT_LEN);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("traceparent"), 0, NULL, out, TRACEPARENT_LEN);
 }

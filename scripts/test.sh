@@ -40,7 +40,7 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-ctest --test-dir "$asan_dir" --output-on-failure -j2
+ctest --test-dir "$asan_dir" --output-on-failure --no-label-summary -j2
 ctest_status=$?
 if [ "$ctest_status" -ne 0 ]; then
     exit "$ctest_status"
