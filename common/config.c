@@ -63,6 +63,12 @@
 #define DEFAULT_HEALTH_TIMEOUT_MS 1000
 #define DEFAULT_HEALTHY_THRESHOLD 2
 #define DEFAULT_UNHEALTHY_THRESHOLD 2
+#define DEFAULT_DATABASE_POOL_SIZE 4
+#define DEFAULT_DATABASE_CONNECT_TIMEOUT_MS 2000
+#define DEFAULT_CLOCK_SKEW_S 60
+#define DEFAULT_TRUSTED_KEY_TYP "at+jwt"
+#define DEFAULT_AUTH_POLICY "public"
+#define DEFAULT_MIN_ACR 0
 
 static const struct {
     const char *name;
@@ -268,6 +274,70 @@ static unsigned build_methods(const json_t *methods)
     return mask;
 }
 
+/* A JSON array of strings as a malloc'ed array of copies. */
+static char **get_string_array(const json_t *array, size_t *count)
+{
+    *count = json_array_size(array);
+    char **items = xcalloc(*count, sizeof(*items));
+    for (size_t i = 0; i < *count; i++)
+        items[i] = xstrdup(json_string_value(json_array_get(array, i)));
+    return items;
+}
+
+static void free_string_array(char **items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(items[i]);
+    free(items);
+}
+
+static void build_route_auth(struct route_auth_config *out, const json_t *object)
+{
+    const char *policy = json_string_value(json_object_get(object, "policy"));
+    if (policy == NULL)
+        policy = DEFAULT_AUTH_POLICY;
+    out->policy = strcmp(policy, "user") == 0     ? ROUTE_AUTH_USER
+                  : strcmp(policy, "client") == 0 ? ROUTE_AUTH_CLIENT
+                                                  : ROUTE_AUTH_PUBLIC;
+    out->scopes = get_string_array(json_object_get(object, "scopes"), &out->num_scopes);
+    out->min_acr = get_uint(object, "min_acr", DEFAULT_MIN_ACR);
+    out->forward_authorization = get_bool(object, "forward_authorization", 0);
+}
+
+static void build_database(struct database_config *out, const json_t *object)
+{
+    out->dsn = get_string(object, "dsn", NULL);
+    out->pool_size = get_uint(object, "pool_size", DEFAULT_DATABASE_POOL_SIZE);
+    out->connect_timeout_ms = get_uint(object, "connect_timeout_ms", DEFAULT_DATABASE_CONNECT_TIMEOUT_MS);
+}
+
+static void build_identity(struct identity_config *out, const json_t *object)
+{
+    out->issuer = get_string(object, "issuer", NULL);
+    const json_t *audiences = json_object_get(object, "audiences");
+    if (audiences != NULL) {
+        out->audiences = get_string_array(audiences, &out->num_audiences);
+    } else if (out->issuer != NULL) {
+        out->audiences = xcalloc(1, sizeof(*out->audiences));
+        out->audiences[0] = xstrdup(out->issuer);
+        out->num_audiences = 1;
+    }
+    out->master_key_file = get_string(object, "master_key_file", NULL);
+    out->clock_skew_s = get_uint(object, "clock_skew_s", DEFAULT_CLOCK_SKEW_S);
+    const json_t *keys = json_object_get(object, "trusted_keys");
+    out->num_trusted_keys = json_array_size(keys);
+    out->trusted_keys = xcalloc(out->num_trusted_keys, sizeof(*out->trusted_keys));
+    for (size_t i = 0; i < out->num_trusted_keys; i++) {
+        const json_t *key = json_array_get(keys, i);
+        struct trusted_key_config *k = &out->trusted_keys[i];
+        k->kid = get_string(key, "kid", NULL);
+        k->alg = get_string(key, "alg", NULL);
+        k->public_key_file = get_string(key, "public_key_file", NULL);
+        k->issuer = get_string(key, "issuer", NULL);
+        k->typ = get_string(key, "typ", DEFAULT_TRUSTED_KEY_TYP);
+    }
+}
+
 static void build_route(struct route_config *out, const json_t *object, size_t max_body_bytes)
 {
     out->name = get_string(object, "name", NULL);
@@ -280,6 +350,7 @@ static void build_route(struct route_config *out, const json_t *object, size_t m
      * HTTP/2), while bodies between a route's limit and the ceiling get a proper 413 on every protocol. */
     size_t route_default = max_body_bytes < DEFAULT_ROUTE_MAX_BODY_BYTES ? max_body_bytes : DEFAULT_ROUTE_MAX_BODY_BYTES;
     out->max_body_bytes = (size_t)get_int(object, "max_body_bytes", (json_int_t)route_default);
+    build_route_auth(&out->auth, json_object_get(object, "auth"));
 }
 
 static struct config *build(const json_t *root)
@@ -302,6 +373,8 @@ static struct config *build(const json_t *root)
     config->limits.max_connections = get_uint(limits, "max_connections", DEFAULT_MAX_CONNECTIONS);
     config->access_log.path = get_string(json_object_get(root, "access_log"), "path", DEFAULT_ACCESS_LOG);
     config->drain_timeout_ms = get_uint(json_object_get(root, "shutdown"), "drain_timeout_ms", DEFAULT_DRAIN_TIMEOUT_MS);
+    build_database(&config->database, json_object_get(root, "database"));
+    build_identity(&config->identity, json_object_get(root, "identity"));
 
     const json_t *services = json_object_get(root, "services");
     config->num_services = json_array_size(services);
@@ -585,8 +658,39 @@ static void check_listeners(const struct config *config, const json_t *root, str
     }
 }
 
+static void check_route_auth(const struct config *config, size_t index, struct problem_list *problems)
+{
+    const struct route_auth_config *auth = &config->routes[index].auth;
+    char *base = xasprintf("/routes/%zu/auth", index);
+    if (auth->policy != ROUTE_AUTH_PUBLIC && config->identity.issuer == NULL)
+        add_problem_at(problems, base, "policy", "needs the identity section (which tokens to accept)");
+    if (auth->policy != ROUTE_AUTH_USER && auth->min_acr != 0)
+        add_problem_at(problems, base, "min_acr", "applies to people only: it needs policy \"user\"");
+    if (auth->policy == ROUTE_AUTH_PUBLIC && auth->num_scopes != 0)
+        add_problem_at(problems, base, "scopes", "a public route cannot require scopes");
+    free(base);
+}
+
+static void check_trusted_keys(const struct identity_config *identity, struct problem_list *problems)
+{
+    for (size_t j = 1; j < identity->num_trusted_keys; j++) {
+        for (size_t i = 0; i < j; i++) {
+            if (strcmp(identity->trusted_keys[i].kid, identity->trusted_keys[j].kid) == 0) {
+                char *pointer = xasprintf("/identity/trusted_keys/%zu/kid", j);
+                problem_list_add(problems, pointer, "duplicate kid '%s' (first used at /identity/trusted_keys/%zu)",
+                                 identity->trusted_keys[j].kid, i);
+                free(pointer);
+                break;
+            }
+        }
+    }
+}
+
 static void check_semantics(const struct config *config, const json_t *root, struct problem_list *problems)
 {
+    for (size_t i = 0; i < config->num_routes; i++)
+        check_route_auth(config, i, problems);
+    check_trusted_keys(&config->identity, problems);
     check_listeners(config, root, problems);
     const json_t *services = json_object_get(root, "services");
     for (size_t i = 0; i < config->num_services; i++)
@@ -653,6 +757,7 @@ static void free_service(struct service_config *service)
 
 static void free_route(struct route_config *route)
 {
+    free_string_array(route->auth.scopes, route->auth.num_scopes);
     free(route->name);
     free(route->host);
     free(route->path_prefix);
@@ -669,6 +774,19 @@ void config_free(struct config *config)
     free(config->tls_listener.key_file);
     free_listener(&config->ops_listener);
     free(config->access_log.path);
+    free(config->database.dsn);
+    free(config->identity.issuer);
+    free_string_array(config->identity.audiences, config->identity.num_audiences);
+    free(config->identity.master_key_file);
+    for (size_t i = 0; i < config->identity.num_trusted_keys; i++) {
+        struct trusted_key_config *k = &config->identity.trusted_keys[i];
+        free(k->kid);
+        free(k->alg);
+        free(k->public_key_file);
+        free(k->issuer);
+        free(k->typ);
+    }
+    free(config->identity.trusted_keys);
     for (size_t i = 0; i < config->num_services; i++)
         free_service(&config->services[i]);
     free(config->services);

@@ -84,6 +84,20 @@ struct service_config {
     struct health_check_config health_check;
 };
 
+enum route_auth_policy {
+    ROUTE_AUTH_PUBLIC, /* no credentials needed */
+    ROUTE_AUTH_USER,   /* an access token issued to a person (not a client_credentials token) */
+    ROUTE_AUTH_CLIENT, /* any valid access token of a client: user-delegated or client_credentials */
+};
+
+struct route_auth_config {
+    enum route_auth_policy policy;
+    char **scopes; /* every one must be in the token's scope */
+    size_t num_scopes;
+    unsigned min_acr;          /* 0 = none; else the token's acr must be at least this (1..3) */
+    int forward_authorization; /* pass the client's Authorization header upstream */
+};
+
 struct route_config {
     char *name;        /* unique */
     char *host;        /* NULL = any host; lower-case, no port */
@@ -92,6 +106,32 @@ struct route_config {
     char *service;     /* name of a service_config */
     int strip_prefix;  /* remove path_prefix before proxying */
     size_t max_body_bytes;
+    struct route_auth_config auth;
+};
+
+struct database_config {
+    char *dsn;          /* NULL: no database configured */
+    unsigned pool_size; /* worker threads, one connection each */
+    unsigned connect_timeout_ms;
+};
+
+/* A public key the gateway trusts for access tokens it did not issue itself (another issuer, a test harness). */
+struct trusted_key_config {
+    char *kid;
+    char *alg; /* "ES256" or "RS256"; the key is pinned to it */
+    char *public_key_file;
+    char *issuer; /* tokens under this key must carry this iss; NULL = identity.issuer */
+    char *typ;    /* required JOSE typ header; default "at+jwt" (RFC 9068) */
+};
+
+struct identity_config {
+    char *issuer;     /* iss of the tokens this gateway issues and accepts by default */
+    char **audiences; /* accepted aud values on the proxy path */
+    size_t num_audiences;
+    char *master_key_file; /* secret that encrypts signing keys and ID numbers at rest; NULL = none configured */
+    unsigned clock_skew_s;
+    struct trusted_key_config *trusted_keys;
+    size_t num_trusted_keys;
 };
 
 struct config {
@@ -110,6 +150,8 @@ struct config {
         char *path; /* "-" = stdout, NULL = disabled */
     } access_log;
     unsigned drain_timeout_ms; /* SIGTERM: how long in-flight requests may finish */
+    struct database_config database;
+    struct identity_config identity;
     struct service_config *services;
     size_t num_services;
     struct route_config *routes;

@@ -440,6 +440,54 @@ static void test_semantic_rules(void)
         "/routes/2/path_prefix", "route 'r0' (/routes/0) already serves GET, HEAD, PUT on the same host and path prefix");
 }
 
+/* The identity, database and route auth sections: defaults (equal to the schema's) and their rules. */
+static void test_identity_and_auth(void)
+{
+    struct config *config = EXPECT_OK(
+        "{'database':{'dsn':'mysql://root@/yiwang?socket=/tmp/m.sock'},"
+        "'identity':{'issuer':'https://id.example.gov.cn','trusted_keys':[{'kid':'k1','alg':'ES256','public_key_file':'k.pem'}]},"
+        "'services':[" SVC("a") "],'routes':[{'name':'r','path_prefix':'/x','service':'a'},"
+                                "{'name':'u','path_prefix':'/"
+                                "u','service':'a','auth':{'policy':'user','scopes':['tax:invoice:read'],'min_acr':2}}]}");
+    if (config != NULL) {
+        json_t *schema = json_loads(embedded_schema_find("config.schema.json")->text, 0, NULL);
+        CHECK_DEFAULT("/properties/database/properties/pool_size/default", config->database.pool_size);
+        CHECK_DEFAULT("/properties/database/properties/connect_timeout_ms/default", config->database.connect_timeout_ms);
+        CHECK_DEFAULT("/properties/identity/properties/clock_skew_s/default", config->identity.clock_skew_s);
+        CHECK_DEFAULT_STRING("/$defs/trusted_key/properties/typ/default", config->identity.trusted_keys[0].typ);
+        CHECK_DEFAULT("/$defs/route_auth/properties/min_acr/default", config->routes[0].auth.min_acr);
+        CHECK_INT_EQ(config->routes[0].auth.policy, ROUTE_AUTH_PUBLIC);
+        CHECK(!config->routes[0].auth.forward_authorization);
+        CHECK_STR_EQ(config->database.dsn, "mysql://root@/yiwang?socket=/tmp/m.sock");
+        /* audiences default to the issuer */
+        CHECK_INT_EQ(config->identity.num_audiences, 1);
+        CHECK_STR_EQ(config->identity.audiences[0], "https://id.example.gov.cn");
+        CHECK(config->identity.trusted_keys[0].issuer == NULL);
+        CHECK_INT_EQ(config->routes[1].auth.policy, ROUTE_AUTH_USER);
+        CHECK_INT_EQ(config->routes[1].auth.num_scopes, 1);
+        CHECK_STR_EQ(config->routes[1].auth.scopes[0], "tax:invoice:read");
+        CHECK_INT_EQ(config->routes[1].auth.min_acr, 2);
+        json_decref(schema);
+    }
+    config_free(config);
+    EXPECT_ONE("{'services':[" SVC("a") "],'routes':[{'name':'r','path_prefix':'/x','service':'a','auth':{'policy':'user'}}]}",
+               "/routes/0/auth/policy", "needs the identity section (which tokens to accept)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example'},'services':[" SVC(
+                   "a") "],"
+                        "'routes':[{'name':'r','path_prefix':'/x','service':'a','auth':{'policy':'client','min_acr':2}}]}",
+               "/routes/0/auth/min_acr", "applies to people only: it needs policy \"user\"");
+    EXPECT_ONE("{'services':[" SVC("a") "],'routes':[{'name':'r','path_prefix':'/x','service':'a','auth':{'scopes':['a']}}]}",
+               "/routes/0/auth/scopes", "a public route cannot require scopes");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','trusted_keys':[{'kid':'k','alg':'ES256','public_key_file':'a'},"
+               "{'kid':'k','alg':'RS256','public_key_file':'b'}]}}",
+               "/identity/trusted_keys/1/kid", "duplicate kid 'k' (first used at /identity/trusted_keys/0)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','trusted_keys':[{'kid':'k','alg':'HS256','public_key_file':'a'}]}}",
+               "/identity/trusted_keys/0/alg", "must be one of: ES256, RS256");
+    EXPECT_ONE("{'database':{'dsn':'postgres://x@y/z'}}", "/database/dsn",
+               "must be a DSN of the form mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE or "
+               "mysql://USER[:PASSWORD]@/DATABASE?socket=/path/to/mysqld.sock");
+}
+
 /* Allowing GET allows HEAD, as HTTP requires of GET resources. */
 static void test_get_implies_head(void)
 {
@@ -610,6 +658,7 @@ int main(void)
     test_semantic_rules();
     test_route_body_default_follows_ceiling();
     test_get_implies_head();
+    test_identity_and_auth();
     test_many_problems_at_once();
     test_parse_and_read_errors();
     test_method_names();
