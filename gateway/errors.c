@@ -44,6 +44,21 @@ static const struct gateway_error_info catalogue[GW_ERR__COUNT] = {
     [GW_ERR_INTERNAL] = {500, "Internal Server Error", "internal_error", "An internal error occurred. Please retry later.",
                          "系统内部错误，请稍后重试。"},
     [GW_ERR_NOT_FOUND] = {404, "Not Found", "not_found", "There is nothing at this address.", "该地址不存在。"},
+    [GW_ERR_TOKEN_IN_QUERY] = {400, "Bad Request", "token_in_query",
+                               "Access tokens must be sent in the Authorization header, never in the URL.",
+                               "访问令牌只能放在 Authorization 请求头中，不能放在网址里。"},
+    [GW_ERR_TOKEN_MISSING] = {401, "Unauthorized", "token_missing", "Please sign in to use this service.",
+                              "请先登录后再使用此服务。"},
+    [GW_ERR_TOKEN_INVALID] = {401, "Unauthorized", "token_invalid",
+                              "Your sign-in has expired or is not valid. Please sign in again.", "登录已失效，请重新登录。"},
+    [GW_ERR_STEP_UP_REQUIRED] =
+        {401, "Unauthorized", "insufficient_user_authentication",
+         "This service needs a higher level of identity verification. Please verify your identity and retry.",
+         "此服务需要更高级别的身份核验，请完成实名认证后重试。"},
+    [GW_ERR_INSUFFICIENT_SCOPE] = {403, "Forbidden", "insufficient_scope", "This app is not authorised to use this service.",
+                                   "此应用无权使用该服务。"},
+    [GW_ERR_USER_TOKEN_REQUIRED] = {403, "Forbidden", "user_token_required",
+                                    "This service must be used on behalf of a signed-in person.", "此服务需要由登录用户本人使用。"},
 };
 
 const struct gateway_error_info *gateway_error_info(enum gateway_error error)

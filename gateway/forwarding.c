@@ -11,7 +11,9 @@ static int is_dropped_request_header(const h2o_iovec_t *name)
                                           "upgrade", "http2-settings", "host", "content-length", "expect", "proxy-authorization",
                                           /* set by the gateway from what it knows, never taken from the client */
                                           "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
-                                          "forwarded", "x-real-ip", "x-request-id", "traceparent", "tracestate"};
+                                          "forwarded", "x-real-ip", "x-request-id", "traceparent", "tracestate",
+                                          /* replaced by the verified identity; a route may ask for it as well */
+                                          "authorization"};
     for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
         if (h2o_memis(name->base, name->len, dropped[i], strlen(dropped[i])))
             return 1;
@@ -68,7 +70,8 @@ static int method_has_body_semantics(h2o_iovec_t method)
 h2o_iovec_t forwarding_build_headers(struct request_ctx *rc)
 {
     h2o_req_t *req = rc->req;
-    size_t capacity = 512 + rc->request_id.len + rc->traceparent.len + rc->tracestate.len + req->authority.len;
+    size_t capacity =
+        512 + rc->identity_headers.len + rc->request_id.len + rc->traceparent.len + rc->tracestate.len + req->authority.len;
     for (size_t i = 0; i < req->headers.size; i++)
         capacity += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
     char *buf = h2o_mem_alloc_pool(&req->pool, capacity), *p = buf;
@@ -79,6 +82,12 @@ h2o_iovec_t forwarding_build_headers(struct request_ctx *rc)
             continue;
         p = append_line(p, h->name->base, h->name->len, h->value.base, h->value.len);
     }
+    if (rc->route->config->auth.forward_authorization) {
+        for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, i)) != -1;)
+            p = append_line(p, H2O_STRLIT("authorization"), req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    }
+    if (rc->identity_headers.len != 0)
+        p = append(p, rc->identity_headers.base, rc->identity_headers.len);
     p = append_cookies(p, req);
     p = append_line(p, H2O_STRLIT("x-forwarded-for"), rc->client_ip, strlen(rc->client_ip));
     p = req->scheme == &H2O_URL_SCHEME_HTTPS ? append(p, H2O_STRLIT("x-forwarded-proto: https\r\n"))

@@ -7,7 +7,9 @@
  * must not be able to assert: any `X-Gateway-*` header (reserved for the
  * identity the gateway asserts), `Forwarded`, `X-Real-IP` and incoming
  * `X-Forwarded-*`, which the gateway sets itself from the connection. It adds
- * `X-Request-Id` and a W3C `traceparent`.
+ * `X-Request-Id`, a W3C `traceparent` and, on protected routes, the verified
+ * identity (X-Gateway-Subject, -Client, -Scopes, -Acr, -Org). Authorization is
+ * forwarded only when the route asks for it.
  *
  * Event-loop thread only; results live in the request's memory pool.
  */

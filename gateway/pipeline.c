@@ -5,6 +5,7 @@
 
 #include "common/net_address.h"
 #include "common/strbuf.h"
+#include "gateway/auth_check.h"
 #include "gateway/client_connection.h"
 #include "gateway/proxy.h"
 #include "gateway/request.h"
@@ -274,7 +275,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         request_send_error(rc, (enum gateway_error)error);
         return 0;
     }
-    if (route_request(rc) != 0)
+    if (route_request(rc) != 0 || auth_check_request(rc) != 0)
         return 0;
     proxy_start(rc);
     return 0;

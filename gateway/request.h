@@ -28,11 +28,13 @@ struct request_ctx {
     uint64_t start_unix_ms;
     uint64_t start_mono_us;
     h2o_iovec_t request_id;
-    h2o_iovec_t traceparent;     /* what the upstream receives */
-    h2o_iovec_t tracestate;      /* forwarded only with a valid incoming traceparent */
-    h2o_iovec_t normalized_path; /* set once the path is normalised */
-    h2o_iovec_t upstream_target; /* normalised path, prefix stripped, plus the query */
-    const char *error_code;      /* set when the gateway answered with an error */
+    h2o_iovec_t traceparent;      /* what the upstream receives */
+    h2o_iovec_t tracestate;       /* forwarded only with a valid incoming traceparent */
+    h2o_iovec_t normalized_path;  /* set once the path is normalised */
+    h2o_iovec_t upstream_target;  /* normalised path, prefix stripped, plus the query */
+    const char *error_code;       /* set when the gateway answered with an error */
+    const char *auth_failure;     /* why a token was refused (jwt_status_name), for the access log */
+    h2o_iovec_t identity_headers; /* X-Gateway-* lines for the upstream, once the caller is verified */
     char client_ip[INET6_ADDRSTRLEN];
     int is_http2;
     struct proxy *proxy;

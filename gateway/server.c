@@ -27,6 +27,7 @@
 #define ACCESS_LOG_FLUSH_MS 200
 #define LOOP_WAIT_MS 100
 #define ACCEPT_PAUSE_MS 100
+#define TOKEN_CACHE_SLOTS 16384 /* per thread; bounds memory, not correctness */
 
 enum listener_kind { LISTENER_PUBLIC, LISTENER_TLS, LISTENER_OPS };
 
@@ -339,6 +340,7 @@ static void init_loop_thread(struct loop_thread *thread)
     thread->accept_tls = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->public_hosts, .ssl_ctx = server->ssl_ctx};
     thread->accept_ops = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->ops_hosts};
     thread->counters = metrics_thread_counters(server->metrics, thread->id);
+    thread->tokens = token_cache_new(TOKEN_CACHE_SLOTS);
     access_log_buffer_init(&thread->access_log, server->access_log);
     seed_random(thread);
     snapshot_retain(server->current);

@@ -1,7 +1,9 @@
 #include "gateway/snapshot.h"
 
 #include <stdio.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/xalloc.h"
 
@@ -37,6 +39,41 @@ static int add_routes(struct snapshot *snapshot, struct metrics_registry *metric
     return ok ? 0 : -1;
 }
 
+static enum jwt_alg parse_alg(const char *alg)
+{
+    return strcmp(alg, "RS256") == 0 ? JWT_ALG_RS256_PINNED : JWT_ALG_ES256_PINNED;
+}
+
+/* Reads the trusted public keys named by the config (blocking file reads: never on an event loop). */
+static int load_keyset(struct snapshot *snapshot, struct problem_list *problems)
+{
+    const struct identity_config *identity = &snapshot->config->identity;
+    struct jwt_keyset *keyset = &snapshot->keyset;
+    keyset->clock_skew_s = identity->clock_skew_s;
+    for (size_t i = 0; i < identity->num_audiences; i++)
+        jwt_keyset_add_audience(keyset, identity->audiences[i]);
+    int ok = 1;
+    for (size_t i = 0; i < identity->num_trusted_keys; i++) {
+        const struct trusted_key_config *k = &identity->trusted_keys[i];
+        char pointer[64], *err = NULL;
+        snprintf(pointer, sizeof(pointer), "/identity/trusted_keys/%zu/public_key_file", i);
+        FILE *f = fopen(k->public_key_file, "re");
+        EVP_PKEY *pkey = f != NULL ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+        if (f != NULL)
+            fclose(f);
+        if (pkey == NULL) {
+            problem_list_add(problems, pointer, "cannot read a PEM public key from %s", k->public_key_file);
+            ok = 0;
+        } else if (jwt_keyset_add_pkey(keyset, k->kid, parse_alg(k->alg), pkey, k->issuer != NULL ? k->issuer : identity->issuer,
+                                       k->typ, &err) != 0) {
+            problem_list_add(problems, pointer, "%s", err);
+            free(err);
+            ok = 0;
+        }
+    }
+    return ok ? 0 : -1;
+}
+
 struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, struct metrics_registry *metrics,
                                 uint64_t generation, struct problem_list *problems)
 {
@@ -46,7 +83,7 @@ struct snapshot *snapshot_build(struct config *config, const struct snapshot *pr
     snapshot->config = config;
     snapshot->table = route_table_new();
     snapshot->services = service_set_build(config, previous != NULL ? previous->services : NULL, problems);
-    if (snapshot->services == NULL || add_routes(snapshot, metrics, problems) != 0) {
+    if (snapshot->services == NULL || add_routes(snapshot, metrics, problems) != 0 || load_keyset(snapshot, problems) != 0) {
         snapshot_release(snapshot);
         return NULL;
     }
@@ -68,6 +105,7 @@ void snapshot_release(struct snapshot *snapshot)
     if (snapshot == NULL || atomic_fetch_sub(&snapshot->refcount, 1) != 1)
         return;
     route_table_free(snapshot->table);
+    jwt_keyset_clear(&snapshot->keyset);
     service_set_free(snapshot->services);
     free(snapshot->routes);
     free(snapshot->latency);

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "auth/jwt_verify.h"
 #include "common/config.h"
 #include "gateway/metrics.h"
 #include "routes/route_table.h"
@@ -37,6 +38,7 @@ struct snapshot {
     struct snapshot_route *routes;
     size_t num_routes;
     struct latency_series **latency; /* indexed by service->index */
+    struct jwt_keyset keyset;        /* keys and audiences access tokens are checked against */
     struct route_series *unmatched;  /* requests that matched no route */
     struct latency_series *unmatched_latency;
 };

@@ -259,6 +259,12 @@ static void test_catalogue_codes(void)
         {GW_ERR_UPSTREAM_TIMEOUT, 504, "upstream_timeout"},
         {GW_ERR_INTERNAL, 500, "internal_error"},
         {GW_ERR_NOT_FOUND, 404, "not_found"},
+        {GW_ERR_TOKEN_IN_QUERY, 400, "token_in_query"},
+        {GW_ERR_TOKEN_MISSING, 401, "token_missing"},
+        {GW_ERR_TOKEN_INVALID, 401, "token_invalid"},
+        {GW_ERR_STEP_UP_REQUIRED, 401, "insufficient_user_authentication"},
+        {GW_ERR_INSUFFICIENT_SCOPE, 403, "insufficient_scope"},
+        {GW_ERR_USER_TOKEN_REQUIRED, 403, "user_token_required"},
     };
     CHECK_INT_EQ(sizeof(expected) / sizeof(expected[0]), GW_ERR__COUNT);
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
