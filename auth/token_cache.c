@@ -42,8 +42,13 @@ void token_cache_free(struct token_cache *cache)
 
 uint64_t token_cache_hash(const char *token, size_t len)
 {
-    /* FNV-1a over 8-byte words with a final avalanche: fast, and the full compare makes collisions harmless */
+    /* FNV-1a over 8-byte words of the last 64 bytes (the signature, which differs between any two tokens) with a
+     * final avalanche. Collisions only cost a cache slot: lookups compare the whole token. */
     uint64_t h = 0xcbf29ce484222325ull ^ len;
+    if (len > 64) {
+        token += len - 64;
+        len = 64;
+    }
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t w;

@@ -25,6 +25,7 @@ struct token_cache;
 struct token_cache *token_cache_new(size_t slots);
 void token_cache_free(struct token_cache *cache);
 
+/* Picks the slot; cheap (it reads the token's last 64 bytes), since every request with a token computes it. */
 uint64_t token_cache_hash(const char *token, size_t len);
 
 /* The claims of a token verified under `generation` that is still valid at `now`, or NULL. */
