@@ -29,6 +29,9 @@
 /* A connection idle longer than this is pinged before use, so that a server-side idle timeout is found
  * before a non-idempotent statement would fail on it. */
 #define IDLE_PING_MS 30000
+/* After a failed reconnect, calls fail at once for this long (with the same error) rather than each one
+ * waiting for the connect timeout while the server is down. */
+#define RECONNECT_BACKOFF_MS 1000
 
 /* Strict: refuse bad data instead of storing a "close enough" value. */
 #define SESSION_SETUP_SQL                                                                                                          \
@@ -87,6 +90,10 @@ struct db {
     MYSQL *mysql; /* NULL while disconnected */
     unsigned long connection_id;
     unsigned connects;
+    int connect_failed;
+    struct timespec connect_failed_at;
+    unsigned connect_err_code;
+    char connect_err_msg[1024];
     struct timespec last_used;
     int in_transaction;
     int transaction_broken; /* the server rolled it back (connection lost, deadlock); only db_rollback helps */
@@ -251,8 +258,13 @@ static int open_connection(struct db *db)
         free(detail);
         free(where);
         mysql_close(m);
+        db->connect_failed = 1;
+        clock_gettime(CLOCK_MONOTONIC, &db->connect_failed_at);
+        db->connect_err_code = db->err_code;
+        memcpy(db->connect_err_msg, db->err_msg, sizeof(db->connect_err_msg));
         return -1;
     }
+    db->connect_failed = 0;
     db->mysql = m;
     db->connection_id = mysql_thread_id(m);
     db->connects++;
@@ -314,6 +326,10 @@ static int ensure_connected(struct db *db)
     }
     if (db->mysql != NULL)
         return 0;
+    if (db->connect_failed && ms_since(&db->connect_failed_at) < RECONNECT_BACKOFF_MS) {
+        set_error(db, db->connect_err_code, "%s", db->connect_err_msg);
+        return -1;
+    }
     return open_connection(db);
 }
 

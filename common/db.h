@@ -22,13 +22,18 @@
  * anyone. Instead, when the server has gone away (2006, 2013, a killed
  * connection) or no longer knows a statement (1243), this module reconnects,
  * prepares again and retries the statement once, but only when the caller
- * marked it DB_IDEMPOTENT and no transaction is open. A statement that may
- * have run before the connection broke is never repeated behind the caller's
- * back.
+ * marked it DB_IDEMPOTENT and no transaction is open (or when the connection
+ * was found broken while preparing, before anything ran). A statement that
+ * may have run before the connection broke is never repeated behind the
+ * caller's back. After a failed reconnect, calls fail at once with the same
+ * error for a second instead of each waiting out the connect timeout. A
+ * connection idle for 30 s is pinged before it is used.
  *
  * Errors: functions return -1 (or NULL) and leave the reason in db_error():
  * the MariaDB error code and message, or a message of our own with code 0.
- * Messages name the user, host and database, never the password.
+ * Messages name the user, host and database, never the password. MariaDB's
+ * own messages may quote values (a duplicate entry): log them, never send
+ * them to clients.
  */
 #ifndef YIWANG_COMMON_DB_H
 #define YIWANG_COMMON_DB_H
@@ -174,8 +179,10 @@ struct db_result;
 struct db_result *db_query(struct db *db, unsigned flags, const char *sql, const struct db_param *params, size_t num_params);
 /* The same for statements whose rows, if any, are not wanted. Returns 0 or -1. */
 int db_exec(struct db *db, unsigned flags, const char *sql, const struct db_param *params, size_t num_params);
-uint64_t db_affected_rows(const struct db *db); /* of the last successful db_exec/db_query */
-uint64_t db_insert_id(const struct db *db);     /* AUTO_INCREMENT value of the last successful INSERT */
+/* Of the last successful db_exec/db_query: rows an UPDATE matched (CLIENT_FOUND_ROWS, so "found but
+ * already so" is not 0), rows inserted or deleted, or rows returned. */
+uint64_t db_affected_rows(const struct db *db);
+uint64_t db_insert_id(const struct db *db); /* AUTO_INCREMENT value of the last successful INSERT */
 
 /* Runs several `;`-separated statements sent as one text (not prepared; no parameters), e.g. a migration
  * file. Never retried. On failure the message says which statement (1-based) failed; the ones before it
