@@ -6,7 +6,8 @@
 #ifndef YIWANG_GATEWAY_CLI_H
 #define YIWANG_GATEWAY_CLI_H
 
-int cli_serve(int argc, char **argv);  /* yiwang serve --config FILE */
-int cli_config(int argc, char **argv); /* yiwang config check FILE */
+int cli_serve(int argc, char **argv);   /* yiwang serve --config FILE */
+int cli_config(int argc, char **argv);  /* yiwang config check FILE */
+int cli_migrate(int argc, char **argv); /* yiwang migrate --config FILE */
 
 #endif

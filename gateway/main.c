@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/db.h"
 #include "gateway/cli.h"
 
 static void print_usage(FILE *out)
@@ -13,11 +14,12 @@ static void print_usage(FILE *out)
           "commands:\n"
           "  serve --config FILE     run the gateway\n"
           "  config check FILE       validate a configuration file (exit 2 if invalid)\n"
+          "  migrate --config FILE   bring the database schema up to date\n"
           "  version                 print the version\n",
           out);
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         print_usage(stderr);
@@ -28,6 +30,8 @@ int main(int argc, char **argv)
         return cli_serve(argc - 2, argv + 2);
     if (strcmp(command, "config") == 0)
         return cli_config(argc - 2, argv + 2);
+    if (strcmp(command, "migrate") == 0)
+        return cli_migrate(argc - 2, argv + 2);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("yiwang %s\n", YIWANG_VERSION);
         return 0;
@@ -39,4 +43,12 @@ int main(int argc, char **argv)
     fprintf(stderr, "yiwang: unknown command '%s'\n", command);
     print_usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    db_library_init(); /* once, before any thread; techguide §5 */
+    int status = run_command(argc, argv);
+    db_library_end();
+    return status;
 }

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""`yiwang migrate --config FILE` against a real MariaDB (mariadb_fixture):
+a fresh database gets 001, a second run is a no-op, concurrent runs apply it
+exactly once, edited history and unknown versions are refused, the lock is
+waited for, and connection errors are clear without showing the password.
+
+Run as `python3 test_migrate.py`; uses YIWANG_TEST_DSN when set (ctest via
+scripts/test.sh), otherwise starts a private server itself.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mariadb_fixture import MariaDB  # noqa: E402
+from yiwang_testlib import SOURCE_DIR, YIWANG_BIN, free_port  # noqa: E402
+
+MIGRATION_001 = os.path.join(SOURCE_DIR, "schemas", "sql", "001_initial.sql")
+
+
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class MigrateTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="yiwang-migrate-")
+        self.db = MariaDB()
+
+    def tearDown(self):
+        self.db.close()
+        self.dir.cleanup()
+
+    def write_config(self, dsn, name="yiwang.json", connect_timeout_ms=2000):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"database": {"dsn": dsn, "connect_timeout_ms": connect_timeout_ms}}, f)
+        return path
+
+    def migrate(self, config, cwd=None):
+        # from another directory: the SQL files must come from the binary, not the source tree
+        return subprocess.run([YIWANG_BIN, "migrate", "--config", config], capture_output=True, text=True,
+                              timeout=120, cwd=cwd or self.dir.name)
+
+    def assert_ok(self, result):
+        self.assertEqual(result.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (result.stdout, result.stderr))
+
+    def test_fresh_database_then_noop(self):
+        config = self.write_config(self.db.dsn)
+        first = self.migrate(config)
+        self.assert_ok(first)
+        self.assertIn("yiwang migrate: applying 001_initial.sql\n", first.stdout)
+        self.assertIn("1 migration applied now", first.stdout)
+        self.assertEqual(self.db.tables(), ["schema_migrations", "signing_keys"])
+        rows = self.db.query("SELECT version, name, checksum, applied_at IS NOT NULL FROM schema_migrations")
+        self.assertEqual(rows, [("1", "001_initial.sql", sha256_of(MIGRATION_001), "1")])
+        columns = self.db.query("SELECT column_name, column_type, is_nullable FROM information_schema.columns"
+                                " WHERE table_schema = DATABASE() AND table_name = 'signing_keys'"
+                                " ORDER BY ordinal_position")
+        self.assertEqual([c[0] for c in columns], ["kid", "alg", "public_pem", "private_key_ciphertext", "state",
+                                                   "created_at", "activated_at", "retired_at"])
+        self.assertEqual(self.db.query("SELECT engine, table_collation FROM information_schema.tables"
+                                       " WHERE table_schema = DATABASE() AND table_name = 'signing_keys'"),
+                         [("InnoDB", "utf8mb4_unicode_ci")])
+
+        second = self.migrate(config, cwd="/")
+        self.assert_ok(second)
+        self.assertEqual(second.stdout, "yiwang migrate: database %s is up to date (001_initial.sql)\n"
+                         % self.db.database)
+        self.assertEqual(second.stderr, "")
+        self.assertEqual(len(self.db.query("SELECT * FROM schema_migrations")), 1)
+
+    def test_concurrent_runs_apply_once(self):
+        config = self.write_config(self.db.dsn)
+        procs = [subprocess.Popen([YIWANG_BIN, "migrate", "--config", config], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+        for p in procs:
+            p.stdout.close()
+            p.stderr.close()
+        for code, out, err in results:
+            self.assertEqual(code, 0, "stdout:\n%s\nstderr:\n%s" % (out, err))
+            self.assertIn("is up to date", out)
+        applied = [out for _, out, _ in results if "applying 001_initial.sql" in out]
+        self.assertEqual(len(applied), 1, results)
+        self.assertEqual(self.db.query("SELECT version FROM schema_migrations"), [("1",)])
+
+    def test_waits_for_the_lock(self):
+        config = self.write_config(self.db.dsn)
+        lock = "yiwang_migrate:" + self.db.database
+        holder = subprocess.Popen(self.db.client_argv("-e", "SELECT GET_LOCK('%s', 0); SELECT SLEEP(1.5);" % lock),
+                                  env=self.db.client_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while self.db.query("SELECT IS_USED_LOCK('%s') IS NOT NULL" % lock) != [("1",)]:
+                self.assertLess(time.monotonic(), deadline, "the holder never took the lock")
+                time.sleep(0.05)
+            start = time.monotonic()
+            result = self.migrate(config)
+            waited = time.monotonic() - start
+        finally:
+            holder.wait(timeout=30)
+            holder.stderr.close()
+        self.assert_ok(result)
+        self.assertIn("another migrate holds the lock %s; waiting up to 30 s" % lock, result.stdout)
+        self.assertIn("applying 001_initial.sql", result.stdout)
+        self.assertGreater(waited, 0.5)
+
+    def test_edited_history_is_refused(self):
+        config = self.write_config(self.db.dsn)
+        self.assert_ok(self.migrate(config))
+        self.db.execute("UPDATE schema_migrations SET checksum = REPEAT('0', 64) WHERE version = 1")
+        result = self.migrate(config)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("yiwang migrate: migration 001_initial.sql was changed after it was applied "
+                      "(checksum in schema_migrations %s, of the file in this binary %s)"
+                      % ("0" * 64, sha256_of(MIGRATION_001)), result.stderr)
+        self.assertNotIn("applying", result.stdout)
+
+    def test_newer_database_is_refused(self):
+        config = self.write_config(self.db.dsn)
+        self.assert_ok(self.migrate(config))
+        self.db.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (999, '999_future.sql', "
+                        "REPEAT('a', 64))")
+        result = self.migrate(config)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("the database has migration 999 (999_future.sql), which this binary does not have",
+                      result.stderr)
+
+    def test_unreachable_database(self):
+        secret = "Pa55-w0rd-%d" % os.getpid()
+        # a unix socket nobody listens on, and a TCP port nobody listens on
+        missing = os.path.join(self.dir.name, "nobody.sock")
+        for dsn, code in (("mysql://app:%s@/yiwang?socket=%s" % (secret, missing), "2002"),
+                          ("mysql://app:%s@127.0.0.1:%d/yiwang" % (secret, free_port()), "200")):
+            result = self.migrate(self.write_config(dsn, connect_timeout_ms=1000))
+            self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+            self.assertEqual(result.stdout, "")
+            self.assertIn("yiwang migrate: cannot connect to mysql://app:***@", result.stderr)
+            self.assertIn("MariaDB error " + code, result.stderr)
+            self.assertNotIn(secret, result.stderr)
+
+    def test_wrong_password(self):
+        secret = "Wr0ng-%d" % os.getpid()
+        dsn = self.db.dsn.replace("mysql://root@", "mysql://root:%s@" % secret, 1)
+        self.assertNotEqual(dsn, self.db.dsn, "the test expects the fixture's root@ DSN")
+        result = self.migrate(self.write_config(dsn))
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("MariaDB error 1045", result.stderr)
+        self.assertIn("root:***@", result.stderr)
+        self.assertNotIn(secret, result.stderr)
+
+    def test_usage_and_config_errors(self):
+        no_db = os.path.join(self.dir.name, "no-db.json")
+        with open(no_db, "w", encoding="utf-8") as f:
+            f.write("{}")
+        result = self.migrate(no_db)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("has no database section (database.dsn)", result.stderr)
+
+        bad = self.write_config("postgres://u:p@h/d")
+        result = self.migrate(bad)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("/database/dsn", result.stderr)
+
+        result = subprocess.run([YIWANG_BIN, "migrate"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("usage: yiwang migrate --config FILE", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
