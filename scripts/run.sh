@@ -7,6 +7,12 @@
 # in the foreground with docs/demo/yiwang.demo.json (YIWANG_CONFIG=FILE to use
 # another; YIWANG_BUILD_DIR=DIR to build elsewhere). Ctrl-C stops the gateway
 # and the services this script started.
+#
+# When the config names no database (database.dsn), a private MariaDB server is
+# started under var/mariadb/ (unix socket only, scripts/mariadb.sh; its data
+# survives between runs), the config plus its DSN is written to
+# var/yiwang.demo.json and used instead, and the server is stopped on exit.
+# Either way `yiwang migrate` brings the schema up to date before the gateway starts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 build=${YIWANG_BUILD_DIR:-build}
@@ -25,8 +31,9 @@ bash scripts/gen-dev-cert.sh var/tls
 mkdir -p var/log
 
 upstream_pids=()
+mariadb_dir=
 # shellcheck disable=SC2317 # called through the EXIT trap
-stop_upstreams() {
+stop_all() {
     local pid
     for pid in "${upstream_pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
@@ -35,10 +42,33 @@ stop_upstreams() {
         wait "$pid" 2>/dev/null || true
     done
     upstream_pids=()
+    if [ -n "$mariadb_dir" ]; then
+        bash scripts/mariadb.sh stop "$mariadb_dir" || true
+        mariadb_dir=
+    fi
 }
-trap stop_upstreams EXIT
+trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The database: the config's own, or a private server for this demo.
+has_dsn=$(python3 -c 'import json, sys; print(1 if (json.load(open(sys.argv[1])).get("database") or {}).get("dsn") else 0)' "$config")
+if [ "$has_dsn" != 1 ]; then
+    mariadb_dir=var/mariadb
+    dsn=$(bash scripts/mariadb.sh start "$mariadb_dir")
+    python3 - "$config" "$dsn" var/yiwang.demo.json <<'PY'
+import json, sys
+source, dsn, target = sys.argv[1:]
+config = json.load(open(source, encoding="utf-8"))
+config["database"] = {"dsn": dsn}
+with open(target, "w", encoding="utf-8") as f:
+    json.dump(config, f, ensure_ascii=False, indent=2)
+    f.write("\n")
+PY
+    echo "run: MariaDB for the demo: $dsn (config with it: var/yiwang.demo.json)"
+    config=var/yiwang.demo.json
+fi
+"$build/yiwang" migrate --config "$config"
 
 start_upstream() { # NAME PORT
     local name=$1 port=$2 log="var/log/upstream-$1.log"

@@ -4,12 +4,17 @@
 #   1. installs missing packages (scripts/install-deps.sh)
 #   2. builds build/ (Release) and build-asan/ (RelWithDebInfo + ASan/UBSan)
 #   3. lint: clang-format and cppcheck (scripts/lint.sh)
-#   4. ctest on the sanitizer build: unit, integration and lint tests; the
+#   4. starts a private MariaDB server (scripts/mariadb.sh, fresh data in
+#      <asan build>/mariadb/, unix socket only) and exports its DSN as
+#      YIWANG_TEST_DSN, so the database tests run against a real mariadbd
+#   5. ctest on the sanitizer build: unit, integration and lint tests; the
 #      integration tests get the ASan binaries through ctest's environment
+#   6. stops the MariaDB server (also when interrupted)
 #
 # ctest's summary is the last thing printed. The exit status is ctest's, or 1
 # when ctest passed but lint failed. YIWANG_BUILD_DIR / YIWANG_ASAN_BUILD_DIR
 # move the build trees (default build, build-asan); YIWANG_SKIP_LINT=1 skips lint.
+# A YIWANG_TEST_DSN already set is used as it is and no server is started.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
@@ -40,8 +45,36 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# The tests' database server. Its output goes to a log, so that ctest's summary stays the last line.
+mariadb_dir=
+# shellcheck disable=SC2317 # called through the EXIT trap
+stop_mariadb() {
+    if [ -n "$mariadb_dir" ]; then
+        bash scripts/mariadb.sh stop "$mariadb_dir" >>"$mariadb_dir.log" 2>&1 || true
+        mariadb_dir=
+    fi
+}
+if [ -z "${YIWANG_TEST_DSN:-}" ]; then
+    mariadb_dir=$asan_dir/mariadb
+    trap stop_mariadb EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    # a leftover server of an interrupted run is ours to stop; then start from empty data
+    bash scripts/mariadb.sh stop "$mariadb_dir" >"$mariadb_dir.log" 2>&1
+    rm -rf "$mariadb_dir"
+    started=$(date +%s%N)
+    if ! YIWANG_TEST_DSN=$(bash scripts/mariadb.sh start "$mariadb_dir" 2>>"$mariadb_dir.log"); then
+        echo "test: cannot start the tests' MariaDB server:" >&2
+        cat "$mariadb_dir.log" >&2
+        exit 1
+    fi
+    export YIWANG_TEST_DSN
+    echo "test: MariaDB for the tests: $YIWANG_TEST_DSN (up in $((($(date +%s%N) - started) / 1000000)) ms)"
+fi
+
 ctest --test-dir "$asan_dir" --output-on-failure --no-label-summary -j2
 ctest_status=$?
+stop_mariadb
 if [ "$ctest_status" -ne 0 ]; then
     exit "$ctest_status"
 fi
