@@ -95,8 +95,8 @@ start() {
 
     started=$(date +%s%N)
     # Its own session: a Ctrl-C meant for the script that started it must not reach the server;
-    # that script stops it with `stop`.
-    setsid mariadbd --no-defaults "${user_opts[@]}" --datadir="$data" --socket="$socket" --pid-file="$pidfile" \
+    # that script stops it with `stop`. --wait keeps $! alive as long as the server, even if setsid forks.
+    setsid --wait mariadbd --no-defaults "${user_opts[@]}" --datadir="$data" --socket="$socket" --pid-file="$pidfile" \
         --skip-networking --skip-name-resolve --skip-log-bin --log-error="$log" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=2 \
