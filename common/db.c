@@ -96,7 +96,7 @@ struct db {
     char connect_err_msg[1024];
     struct timespec last_used;
     int in_transaction;
-    int transaction_broken; /* the server rolled it back (connection lost, deadlock); only db_rollback helps */
+    unsigned transaction_broken; /* why the server rolled it back (CR_SERVER_LOST, ER_LOCK_DEADLOCK), or 0 */
     struct db_stmt *stmts_head, *stmts_tail;
     size_t num_stmts;
     struct db_result result;
@@ -311,7 +311,13 @@ static void disconnect(struct db *db)
     db->stmts_head = db->stmts_tail = NULL;
     db->num_stmts = 0;
     if (db->in_transaction)
-        db->transaction_broken = 1;
+        db->transaction_broken = CR_SERVER_LOST;
+}
+
+static void set_transaction_broken_error(struct db *db, const char *advice)
+{
+    set_error(db, db->transaction_broken, "the transaction was rolled back by the server (%s)%s",
+              db->transaction_broken == ER_LOCK_DEADLOCK ? "deadlock" : "connection lost", advice);
 }
 
 /* Makes sure there is a live connection, reconnecting if allowed. */
@@ -320,8 +326,7 @@ static int ensure_connected(struct db *db)
     if (db->mysql != NULL && ms_since(&db->last_used) > IDLE_PING_MS && mysql_ping(db->mysql) != 0)
         disconnect(db);
     if (db->transaction_broken) {
-        set_error(db, CR_SERVER_GONE_ERROR,
-                  "the transaction was rolled back by the server (connection lost or deadlock); call db_rollback");
+        set_transaction_broken_error(db, "; call db_rollback");
         return -1;
     }
     if (db->mysql != NULL)
@@ -999,7 +1004,7 @@ static void begin_call(struct db *db)
 static void note_transaction_failure(struct db *db)
 {
     if (db->in_transaction && db->err_code == ER_LOCK_DEADLOCK)
-        db->transaction_broken = 1;
+        db->transaction_broken = ER_LOCK_DEADLOCK;
 }
 
 static struct db_result *run(struct db *db, unsigned flags, const char *sql, const struct db_param *params, size_t n)
@@ -1118,8 +1123,11 @@ int db_commit(struct db *db)
         return -1;
     }
     if (db->transaction_broken || db->mysql == NULL) {
-        db->in_transaction = db->transaction_broken = 0;
-        set_error(db, CR_SERVER_GONE_ERROR, "the transaction was rolled back by the server (connection lost or deadlock)");
+        if (!db->transaction_broken)
+            db->transaction_broken = CR_SERVER_LOST;
+        set_transaction_broken_error(db, "");
+        db->in_transaction = 0;
+        db->transaction_broken = 0;
         return -1;
     }
     if (mysql_commit(db->mysql) == 0) {

@@ -8,6 +8,7 @@
  * skipped (SKIP_RETURN_CODE in tests/CMakeLists.txt). Everything happens in a
  * database of its own, created here and dropped at the end.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,57 @@ static void test_transactions(struct db *db)
     CHECK_INT_EQ(db_rollback(db), 0);
 }
 
+struct deadlock_side {
+    struct db *db;
+    int rc;
+    unsigned err;
+};
+
+/* Side A's second statement blocks on B's lock, so it runs on its own thread. */
+static void *deadlock_side_a(void *arg)
+{
+    struct deadlock_side *a = arg;
+    db_thread_init();
+    a->rc = db_exec(a->db, 0, "UPDATE people SET note = 'a' WHERE id = ?", DB_ARGS(db_int(2)));
+    a->err = db_errno(a->db);
+    db_thread_end();
+    return NULL;
+}
+
+/* A deadlock rolls back the victim's whole transaction: it must stay failed until rolled back. */
+static void test_deadlock(struct db *db)
+{
+    struct deadlock_side a = {.db = open_db()}, b = {.db = db};
+    const char *update = "UPDATE people SET note = ? WHERE id = ?";
+    CHECK_INT_EQ(db_begin(a.db), 0);
+    CHECK_INT_EQ(db_begin(b.db), 0);
+    CHECK_INT_EQ(db_exec(a.db, 0, update, DB_ARGS(db_text("a"), db_int(1))), 0);
+    CHECK_INT_EQ(db_exec(b.db, 0, update, DB_ARGS(db_text("b"), db_int(2))), 0);
+    pthread_t thread;
+    pthread_create(&thread, NULL, deadlock_side_a, &a);
+    usleep(200 * 1000); /* A now waits for row 2 */
+    b.rc = db_exec(b.db, 0, update, DB_ARGS(db_text("b"), db_int(1)));
+    b.err = db_errno(b.db);
+    /* InnoDB rolls one of them back at once, which lets the other one go on */
+    pthread_join(thread, NULL);
+    struct deadlock_side *victim = b.rc != 0 ? &b : &a, *winner = b.rc != 0 ? &a : &b;
+    CHECK_INT_EQ(victim->rc, -1);
+    CHECK_INT_EQ(victim->err, 1213);
+    CHECK_INT_EQ(winner->rc, 0);
+    CHECK(db_exec(victim->db, 0, update, DB_ARGS(db_text("after"), db_int(3))) != 0);
+    CHECK(strstr(db_error(victim->db), "rolled back by the server (deadlock); call db_rollback") != NULL);
+    CHECK(db_error_is_retryable_txn(victim->db));
+    CHECK(!db_error_is_connection_lost(victim->db));
+    CHECK_INT_EQ(db_commit(victim->db), -1);
+    CHECK_INT_EQ(db_rollback(victim->db), 0);
+    CHECK_INT_EQ(db_commit(winner->db), 0);
+    CHECK(!db_in_transaction(a.db) && !db_in_transaction(b.db));
+    /* both usable again */
+    CHECK_INT_EQ(db_exec(a.db, 0, update, DB_ARGS(db_text("a2"), db_int(1))), 0);
+    CHECK_INT_EQ(db_exec(b.db, 0, update, DB_ARGS(db_text("b2"), db_int(2))), 0);
+    db_close(a.db);
+}
+
 static void test_script(struct db *db)
 {
     const char *ok = "CREATE TABLE s1 (a INT);\nINSERT INTO s1 VALUES (1), (2);\n-- a comment\nINSERT INTO s1 VALUES (3);\n";
@@ -353,6 +405,7 @@ int main(void)
     test_long_values(db);
     test_duplicate_key(db);
     test_transactions(db);
+    test_deadlock(db);
     test_script(db);
     test_reconnect(db, admin);
     test_connect_errors();
