@@ -26,8 +26,8 @@
  * form: version (1 byte, 0x01) || nonce (12) || ciphertext || tag (16). The
  * version byte and the caller's associated data are authenticated; the
  * associated data is not stored. Callers pass what pins a ciphertext to its
- * place, "<purpose>:<row id>" (e.g. "account.id_number:1042"), so a value
- * copied into another row or column no longer opens. Random nonces are safe
+ * place, "<table>.<column>:<row id>" (e.g. "account.id_number:1042"), so a
+ * value copied into another row or column no longer opens. Random nonces are safe
  * for up to 2^32 messages per key (NIST SP 800-38D §8.3); that bound is far
  * above the number of citizens, and re-sealing everything under a new
  * master key resets it.
