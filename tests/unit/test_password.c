@@ -225,8 +225,8 @@ static void test_dummy_verify(void)
     CHECK_INT_EQ(password_verify_dummy("", 0), PASSWORD_MISMATCH);
     double real_ms = best_of_three_verify(phc), dummy_ms = best_of_three_verify(NULL);
     fprintf(stderr, "verify (wrong password) %.1f ms, dummy verify %.1f ms\n", real_ms, dummy_ms);
-    /* It does hash with the same parameters: within a factor of two of a real verify. */
-    CHECK(dummy_ms > real_ms / 2 && dummy_ms < real_ms * 2);
+    /* It does hash with the same parameters (skipping the hash would take microseconds); loose, as the machine may be busy. */
+    CHECK(dummy_ms > real_ms / 3 && dummy_ms < real_ms * 3);
 }
 
 #define EXPECT_POLICY(pw, len, mobile, code)                                                                                       \
