@@ -190,7 +190,10 @@ void access_log_format(struct strbuf *out, const struct access_log_entry *e)
     char time[LOG_TIME_BUFSIZE];
     log_format_time(time, e->time_ms);
     strbuf_appendf(out, "{\"time\":\"%s\",\"request_id\":", time);
-    append_masked_string(out, e->request_id, e->request_id_len); /* a client-chosen id may carry a phone number */
+    if (e->request_id_from_client)
+        append_masked_string(out, e->request_id, e->request_id_len); /* a client-chosen id may carry a phone number */
+    else
+        strbuf_append_json_string(out, e->request_id, e->request_id_len); /* masking random hex would break correlation */
     strbuf_appendf(out, ",\"protocol\":\"%s\",\"tls\":%s,\"client\":", e->protocol, e->tls ? "true" : "false");
     strbuf_append_json_string(out, e->client_ip, strlen(e->client_ip));
     strbuf_append_str(out, ",\"method\":");

@@ -33,7 +33,8 @@ struct access_log_entry {
     uint64_t time_ms; /* when the request arrived, Unix ms */
     const char *request_id;
     size_t request_id_len;
-    const char *protocol; /* "h1" or "h2" */
+    int request_id_from_client; /* a client-chosen id is masked like the path; a generated one never holds PII */
+    const char *protocol;       /* "h1" or "h2" */
     int tls;
     const char *client_ip;
     const char *method;

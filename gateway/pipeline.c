@@ -66,6 +66,7 @@ static void write_access_log(struct request_ctx *rc, int status, uint64_t durati
         .time_ms = rc->start_unix_ms,
         .request_id = rc->request_id.base,
         .request_id_len = rc->request_id.len,
+        .request_id_from_client = rc->request_id_from_client,
         .protocol = rc->is_http2 ? "h2" : "h1",
         .tls = req->scheme == &H2O_URL_SCHEME_HTTPS,
         .client_ip = rc->client_ip,

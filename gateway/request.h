@@ -28,6 +28,7 @@ struct request_ctx {
     uint64_t start_unix_ms;
     uint64_t start_mono_us;
     h2o_iovec_t request_id;
+    int request_id_from_client;
     h2o_iovec_t traceparent;      /* what the upstream receives */
     h2o_iovec_t tracestate;       /* forwarded only with a valid incoming traceparent */
     h2o_iovec_t normalized_path;  /* set once the path is normalised */

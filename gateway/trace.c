@@ -65,6 +65,7 @@ void trace_assign_request_id(struct request_ctx *rc)
     h2o_iovec_t incoming = request_header(req, H2O_STRLIT("x-request-id"));
     if (trace_request_id_is_sane(incoming.base, incoming.len)) {
         rc->request_id = incoming;
+        rc->request_id_from_client = 1;
     } else {
         char *id = h2o_mem_alloc_pool(&req->pool, 32);
         loop_thread_random_hex(rc->thread, id, 32);

@@ -84,6 +84,7 @@ static void test_gateway_error_and_hostile_input(void)
     entry.path_len = sizeof(path) - 1;
     entry.request_id = "13812345678";
     entry.request_id_len = 11;
+    entry.request_id_from_client = 1;
     entry.route = entry.service = entry.target = NULL;
     entry.upstream_us = -1;
     entry.status = 404;
@@ -98,6 +99,16 @@ static void test_gateway_error_and_hostile_input(void)
     CHECK(json_is_null(json_object_get(o, "route")));
     CHECK(json_is_null(json_object_get(o, "upstream_ms")));
     CHECK_STR_EQ(json_string_value(json_object_get(o, "error")), "route_not_found");
+    json_decref(o);
+
+    /* an id the gateway generated is random hex: kept as is, even where it happens to hold a long digit run */
+    entry.request_id = "cb67cdef2152abd710901017495359d9";
+    entry.request_id_len = 32;
+    entry.request_id_from_client = 0;
+    o = format_and_parse(&entry, &len);
+    CHECK(o != NULL);
+    if (o != NULL)
+        CHECK_STR_EQ(json_string_value(json_object_get(o, "request_id")), "cb67cdef2152abd710901017495359d9");
     json_decref(o);
 }
 
