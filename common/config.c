@@ -66,6 +66,7 @@
 #define DEFAULT_DATABASE_POOL_SIZE 4
 #define DEFAULT_DATABASE_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_CLOCK_SKEW_S 60
+#define DEFAULT_SIGNING_ALG "ES256"
 #define DEFAULT_TRUSTED_KEY_TYP "at+jwt"
 #define DEFAULT_AUTH_POLICY "public"
 #define DEFAULT_MIN_ACR 0
@@ -324,6 +325,7 @@ static void build_identity(struct identity_config *out, const json_t *object)
     }
     out->master_key_file = get_string(object, "master_key_file", NULL);
     out->clock_skew_s = get_uint(object, "clock_skew_s", DEFAULT_CLOCK_SKEW_S);
+    out->signing_alg = get_string(object, "signing_alg", DEFAULT_SIGNING_ALG);
     const json_t *keys = json_object_get(object, "trusted_keys");
     out->num_trusted_keys = json_array_size(keys);
     out->trusted_keys = xcalloc(out->num_trusted_keys, sizeof(*out->trusted_keys));
@@ -726,6 +728,11 @@ struct config *config_load_string(const char *json, size_t len, struct problem_l
     return config;
 }
 
+char *config_read_text(const char *path, size_t *len, struct problem_list *problems)
+{
+    return read_file(path, len, problems);
+}
+
 struct config *config_load_file(const char *path, struct problem_list *problems)
 {
     struct problem_list local = PROBLEM_LIST_INIT;
@@ -778,6 +785,7 @@ void config_free(struct config *config)
     free(config->identity.issuer);
     free_string_array(config->identity.audiences, config->identity.num_audiences);
     free(config->identity.master_key_file);
+    free(config->identity.signing_alg);
     for (size_t i = 0; i < config->identity.num_trusted_keys; i++) {
         struct trusted_key_config *k = &config->identity.trusted_keys[i];
         free(k->kid);

@@ -129,6 +129,7 @@ struct identity_config {
     char **audiences; /* accepted aud values on the proxy path */
     size_t num_audiences;
     char *master_key_file; /* secret that encrypts signing keys and ID numbers at rest; NULL = none configured */
+    char *signing_alg;     /* "ES256" (default) or "RS256": which active key signs */
     unsigned clock_skew_s;
     struct trusted_key_config *trusted_keys;
     size_t num_trusted_keys;
@@ -161,6 +162,8 @@ struct config {
 /* Loads and validates a config file. Returns NULL and fills `problems` when the
  * file cannot be read, is not JSON, or breaks the schema or a semantic rule. */
 struct config *config_load_file(const char *path, struct problem_list *problems);
+/* Reads a config file's text (malloc'ed, NUL-terminated), for callers that parse it again later. */
+char *config_read_text(const char *path, size_t *len, struct problem_list *problems);
 /* The same from an in-memory JSON text (used by tests and the registry import). */
 struct config *config_load_string(const char *json, size_t len, struct problem_list *problems);
 void config_free(struct config *config);

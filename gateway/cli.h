@@ -10,4 +10,6 @@ int cli_serve(int argc, char **argv);   /* yiwang serve --config FILE */
 int cli_config(int argc, char **argv);  /* yiwang config check FILE */
 int cli_migrate(int argc, char **argv); /* yiwang migrate --config FILE */
 
+int cli_keys(int argc, char **argv); /* yiwang keys rotate|list --config FILE */
+
 #endif

@@ -15,6 +15,7 @@ static void print_usage(FILE *out)
           "  serve --config FILE     run the gateway\n"
           "  config check FILE       validate a configuration file (exit 2 if invalid)\n"
           "  migrate --config FILE   bring the database schema up to date\n"
+          "  keys rotate|list --config FILE   manage the keys that sign the gateway's tokens\n"
           "  version                 print the version\n",
           out);
 }
@@ -32,6 +33,8 @@ static int run_command(int argc, char **argv)
         return cli_config(argc - 2, argv + 2);
     if (strcmp(command, "migrate") == 0)
         return cli_migrate(argc - 2, argv + 2);
+    if (strcmp(command, "keys") == 0)
+        return cli_keys(argc - 2, argv + 2);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("yiwang %s\n", YIWANG_VERSION);
         return 0;

@@ -7,6 +7,7 @@
 #include "common/strbuf.h"
 #include "gateway/auth_check.h"
 #include "gateway/client_connection.h"
+#include "gateway/identity_endpoints.h"
 #include "gateway/proxy.h"
 #include "gateway/request.h"
 #include "gateway/trace.h"
@@ -213,6 +214,8 @@ static int route_request(struct request_ctx *rc)
         return -1;
     }
     rc->normalized_path = h2o_iovec_init(normalized, normalized_len);
+    if (identity_endpoint_dispatch(rc, normalized, normalized_len))
+        return -1; /* answered by the gateway itself */
     struct route_match match = route_table_match(rc->holder->snapshot->table, req->authority.base, req->authority.len, normalized,
                                                  normalized_len, method_bit(req->method));
     if (match.status == ROUTE_NOT_FOUND) {

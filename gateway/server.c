@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gateway/client_connection.h"
+#include "gateway/key_sync.h"
 #include "gateway/ops.h"
 #include "gateway/pipeline.h"
 #include "gateway/upstream_pool.h"
@@ -27,6 +28,7 @@
 #define ACCESS_LOG_FLUSH_MS 200
 #define LOOP_WAIT_MS 100
 #define ACCEPT_PAUSE_MS 100
+#define KEY_POLL_INTERVAL_MS 1000
 #define TOKEN_CACHE_SLOTS 16384 /* per thread; bounds memory, not correctness */
 
 enum listener_kind { LISTENER_PUBLIC, LISTENER_TLS, LISTENER_OPS };
@@ -416,16 +418,39 @@ static void publish_snapshot(struct server *server, struct snapshot *snapshot)
     server->current = snapshot;
 }
 
+/* Parses `text` and builds a snapshot with the current signing keys; NULL with `problems` filled when it is unusable. */
+static struct snapshot *build_from_text(struct server *server, const char *text, size_t len, struct problem_list *problems)
+{
+    struct config *config = config_load_string(text, len, problems);
+    if (config == NULL)
+        return NULL;
+    if (server->current != NULL)
+        warn_restart_only_changes(server->boot_config, config);
+    return snapshot_build(config, server->current, key_sync_keys(server->keys), server->metrics, server->generation + 1, problems);
+}
+
+/* The signing keys changed in the database: same configuration, new keys. */
+static void rebuild_for_keys(struct server *server)
+{
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct snapshot *snapshot = build_from_text(server, server->config_text, strlen(server->config_text), &problems);
+    if (snapshot == NULL) {
+        log_problems("signing keys", &problems);
+    } else {
+        server->generation++;
+        publish_snapshot(server, snapshot);
+    }
+    problem_list_clear(&problems);
+}
+
 static void reload(struct server *server)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
-    struct config *config = config_load_file(server->config_path, &problems);
-    struct snapshot *snapshot = NULL;
-    if (config != NULL) {
-        warn_restart_only_changes(server->boot_config, config);
-        snapshot = snapshot_build(config, server->current, server->metrics, server->generation + 1, &problems);
-    }
+    size_t len = 0;
+    char *text = config_read_text(server->config_path, &len, &problems);
+    struct snapshot *snapshot = text != NULL ? build_from_text(server, text, len, &problems) : NULL;
     if (snapshot == NULL) {
+        free(text);
         log_problems(server->config_path, &problems);
         log_error("reload rejected: %s has %zu problem(s); still serving generation %llu", server->config_path, problems.count,
                   (unsigned long long)server->generation);
@@ -434,6 +459,8 @@ static void reload(struct server *server)
         return;
     }
     problem_list_clear(&problems);
+    free(server->config_text);
+    server->config_text = text;
     server->generation++;
     publish_snapshot(server, snapshot);
     atomic_fetch_add(&server->reloads_ok, 1);
@@ -443,10 +470,15 @@ static void reload(struct server *server)
 
 static void wait_for_signals(struct server *server, const sigset_t *signals)
 {
+    /* The main thread is also the control loop: between signals it polls the database for key changes. */
+    const struct timespec poll_interval = {KEY_POLL_INTERVAL_MS / 1000, (KEY_POLL_INTERVAL_MS % 1000) * 1000000L};
     for (;;) {
-        int sig = 0;
-        if (sigwait(signals, &sig) != 0)
+        int sig = sigtimedwait(signals, NULL, &poll_interval);
+        if (sig < 0) {
+            if (errno == EAGAIN && key_sync_poll(server->keys) == KEY_SYNC_CHANGED)
+                rebuild_for_keys(server);
             continue;
+        }
         if (sig == SIGHUP) {
             reload(server);
         } else if (sig == SIGTERM || sig == SIGINT) {
@@ -475,7 +507,9 @@ static void raise_file_limit(unsigned max_connections)
 static int start(struct server *server)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
-    struct config *config = config_load_file(server->config_path, &problems);
+    size_t len = 0;
+    server->config_text = config_read_text(server->config_path, &len, &problems);
+    struct config *config = server->config_text != NULL ? config_load_string(server->config_text, len, &problems) : NULL;
     if (config == NULL) {
         log_problems(server->config_path, &problems);
         problem_list_clear(&problems);
@@ -485,16 +519,21 @@ static int start(struct server *server)
     server->num_threads = config->threads;
     raise_file_limit(config->limits.max_connections);
     server->metrics = metrics_registry_new(server->num_threads);
+    char *err = NULL;
+    if ((server->keys = key_sync_new(config, &err)) == NULL) {
+        log_error("%s", err);
+        free(err);
+        return 2;
+    }
+    key_sync_poll(server->keys); /* a database that is down now is retried every second */
     /* the snapshot owns its config; the boot config is a separate copy that lives as long as the server */
-    struct config *first = config_load_file(server->config_path, &problems);
-    if (first == NULL || (server->current = snapshot_build(first, NULL, server->metrics, 1, &problems)) == NULL) {
+    if ((server->current = build_from_text(server, server->config_text, len, &problems)) == NULL) {
         log_problems(server->config_path, &problems);
         problem_list_clear(&problems);
         return 2;
     }
     server->generation = 1;
     if (config->access_log.path != NULL) {
-        char *err = NULL;
         if ((server->access_log = access_log_open(config->access_log.path, &err)) == NULL) {
             log_error("%s", err);
             free(err);

@@ -25,6 +25,7 @@
 #include "gateway/snapshot.h"
 
 struct health_checker;
+struct key_sync;
 
 struct server {
     const char *config_path;
@@ -40,6 +41,8 @@ struct server {
     struct access_log *access_log;
     struct health_checker *health;
     struct snapshot *current; /* latest published; main thread only */
+    char *config_text;        /* the file text `current` was built from, to rebuild it when the keys change */
+    struct key_sync *keys;    /* signing keys from the database; main thread only */
     uint64_t generation;
     atomic_ullong reloads_ok;
     atomic_ullong reloads_failed;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 
 static int add_routes(struct snapshot *snapshot, struct metrics_registry *metrics, struct problem_list *problems)
@@ -74,8 +76,35 @@ static int load_keyset(struct snapshot *snapshot, struct problem_list *problems)
     return ok ? 0 : -1;
 }
 
-struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, struct metrics_registry *metrics,
-                                uint64_t generation, struct problem_list *problems)
+/* The gateway's own keys: trusted for tokens it issued, published in the JWKS, the active one kept for signing. */
+static void add_own_keys(struct snapshot *snapshot, const struct signing_key_set *keys)
+{
+    struct strbuf jwks = STRBUF_INIT;
+    strbuf_append_str(&jwks, "{\"keys\":[");
+    for (size_t i = 0; keys != NULL && i < keys->num_keys; i++) {
+        const struct published_key *key = &keys->keys[i];
+        char *err = NULL;
+        EVP_PKEY_up_ref(key->pkey);
+        if (jwt_keyset_add_pkey(&snapshot->keyset, key->kid, key->alg, key->pkey, snapshot->config->identity.issuer, "at+jwt",
+                                &err) != 0) {
+            log_error("signing key %s cannot be used: %s", key->kid, err);
+            free(err);
+            continue;
+        }
+        if (jwks.data[jwks.len - 1] == '}')
+            strbuf_append_char(&jwks, ',');
+        jwt_append_jwk(&jwks, key->pkey, key->kid, key->alg);
+    }
+    strbuf_append_str(&jwks, "]}");
+    snapshot->jwks = strbuf_detach(&jwks, &snapshot->jwks_len);
+    if (keys != NULL && keys->active.pkey != NULL) {
+        snapshot->signer = keys->active;
+        EVP_PKEY_up_ref(snapshot->signer.pkey);
+    }
+}
+
+struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, const struct signing_key_set *keys,
+                                struct metrics_registry *metrics, uint64_t generation, struct problem_list *problems)
 {
     struct snapshot *snapshot = xcalloc(1, sizeof(*snapshot));
     atomic_init(&snapshot->refcount, 1);
@@ -87,6 +116,8 @@ struct snapshot *snapshot_build(struct config *config, const struct snapshot *pr
         snapshot_release(snapshot);
         return NULL;
     }
+    if (config->identity.issuer != NULL)
+        add_own_keys(snapshot, keys);
     snapshot->latency = xcalloc(snapshot->services->num_services, sizeof(*snapshot->latency));
     for (size_t i = 0; i < snapshot->services->num_services; i++)
         snapshot->latency[i] = metrics_latency_series(metrics, snapshot->services->services[i].config->name);
@@ -106,6 +137,8 @@ void snapshot_release(struct snapshot *snapshot)
         return;
     route_table_free(snapshot->table);
     jwt_keyset_clear(&snapshot->keyset);
+    jwt_signer_clear(&snapshot->signer);
+    free(snapshot->jwks);
     service_set_free(snapshot->services);
     free(snapshot->routes);
     free(snapshot->latency);

@@ -17,7 +17,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "auth/jwt_sign.h"
 #include "auth/jwt_verify.h"
+#include "auth/signing_keys.h"
 #include "common/config.h"
 #include "gateway/metrics.h"
 #include "routes/route_table.h"
@@ -39,18 +41,23 @@ struct snapshot {
     size_t num_routes;
     struct latency_series **latency; /* indexed by service->index */
     struct jwt_keyset keyset;        /* keys and audiences access tokens are checked against */
-    struct route_series *unmatched;  /* requests that matched no route */
+    struct jwt_signer signer;        /* the gateway's active signing key; pkey NULL when it cannot issue tokens */
+    char *jwks;                      /* /.well-known/jwks.json: the gateway's own published keys */
+    size_t jwks_len;
+    struct route_series *unmatched; /* requests that matched no route */
     struct latency_series *unmatched_latency;
 };
 
 /*
  * Builds a snapshot, taking ownership of `config` (freed on failure too).
  * Shared target/service state is carried over from `previous` (may be NULL).
+ * `keys` (may be NULL) are the gateway's own signing keys from the database:
+ * published in the JWKS, trusted for its own tokens, the active one signs.
  * Returns NULL and appends to `problems` if routes conflict or hosts do not
  * resolve. Blocking (DNS); never call on an event loop.
  */
-struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, struct metrics_registry *metrics,
-                                uint64_t generation, struct problem_list *problems);
+struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, const struct signing_key_set *keys,
+                                struct metrics_registry *metrics, uint64_t generation, struct problem_list *problems);
 void snapshot_retain(struct snapshot *snapshot);
 void snapshot_release(struct snapshot *snapshot);
 

@@ -1,0 +1,45 @@
+#include "gateway/identity_endpoints.h"
+
+#include <string.h>
+
+/* Relying parties cache the JWKS; keys overlap for a whole rotation period, so a minute of staleness is harmless. */
+#define JWKS_MAX_AGE "public, max-age=60"
+
+static int is_get_or_head(const h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+}
+
+static void serve_jwks(struct request_ctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    const struct snapshot *snapshot = rc->holder->snapshot;
+    if (!is_get_or_head(req)) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
+        request_send_error(rc, GW_ERR_METHOD_NOT_ALLOWED);
+        return;
+    }
+    req->res.status = 200;
+    req->res.reason = "OK";
+    req->res.content_length = snapshot->jwks_len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/jwk-set+json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT(JWKS_MAX_AGE));
+    /* the snapshot outlives the request (pinned), so its bytes can be sent without copying */
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_start_response(req, &generator);
+    h2o_iovec_t body = h2o_iovec_init(snapshot->jwks, snapshot->jwks_len);
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t path_len)
+{
+    const struct snapshot *snapshot = rc->holder->snapshot;
+    if (snapshot->config->identity.issuer == NULL)
+        return 0;
+    if (h2o_memis(path, path_len, H2O_STRLIT("/.well-known/jwks.json"))) {
+        serve_jwks(rc);
+        return 1;
+    }
+    return 0;
+}

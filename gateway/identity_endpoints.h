@@ -1,0 +1,20 @@
+/*
+ * identity_endpoints.h — the gateway's own HTTP endpoints on the public
+ * listener, served before any route is matched: paths under /.well-known/
+ * (and, as the token service grows, /oauth/ and /userinfo) belong to the
+ * gateway, so no route can shadow them.
+ *
+ * Now: GET /.well-known/jwks.json — the gateway's published signing keys,
+ * from the request's snapshot (no database on the request path).
+ *
+ * Event-loop thread only.
+ */
+#ifndef YIWANG_GATEWAY_IDENTITY_ENDPOINTS_H
+#define YIWANG_GATEWAY_IDENTITY_ENDPOINTS_H
+
+#include "gateway/request.h"
+
+/* Answers the request and returns 1 when `path` (normalised) is one of these endpoints, else returns 0. */
+int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t path_len);
+
+#endif
