@@ -70,6 +70,15 @@ PY
 fi
 "$build/yiwang" migrate --config "$config"
 
+# The master key seals the signing keys (and, later, citizens' ID numbers) in the database. It never enters the
+# database; a real deployment keeps it in a secrets store. The demo makes one on first run.
+if [ ! -s var/secrets/master.key ]; then
+    mkdir -p var/secrets && chmod 700 var/secrets
+    (umask 077 && openssl rand -hex 32 > var/secrets/master.key)
+    echo "run: created var/secrets/master.key (mode 600)"
+fi
+"$build/yiwang" keys rotate --if-none --config "$config"
+
 start_upstream() { # NAME PORT
     local name=$1 port=$2 log="var/log/upstream-$1.log"
     "$build/tests/yiwang-demo-upstream" --listen "127.0.0.1:$port" --name "$name" --access-log >"$log" 2>&1 &
@@ -117,6 +126,7 @@ fi
 cat <<EOT
   curl -sS 'http://$public/tax/api/ping?sleep_ms=300&status=503'   # a slow department answering 503
   curl -sS http://$public/nowhere                                  # 404 from the gateway itself
+  curl -sS http://$public/.well-known/jwks.json                    # the gateway's token-signing keys (JWKS)
   curl -sS http://$ops/healthz
   curl -sS http://$ops/readyz
   curl -sS http://$ops/metrics
