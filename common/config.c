@@ -67,6 +67,7 @@
 #define DEFAULT_DATABASE_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_CLOCK_SKEW_S 60
 #define DEFAULT_SIGNING_ALG "ES256"
+#define DEFAULT_ACCESS_TOKEN_TTL_S 600
 #define DEFAULT_TRUSTED_KEY_TYP "at+jwt"
 #define DEFAULT_AUTH_POLICY "public"
 #define DEFAULT_MIN_ACR 0
@@ -326,6 +327,7 @@ static void build_identity(struct identity_config *out, const json_t *object)
     out->master_key_file = get_string(object, "master_key_file", NULL);
     out->clock_skew_s = get_uint(object, "clock_skew_s", DEFAULT_CLOCK_SKEW_S);
     out->signing_alg = get_string(object, "signing_alg", DEFAULT_SIGNING_ALG);
+    out->access_token_ttl_s = get_uint(object, "access_token_ttl_s", DEFAULT_ACCESS_TOKEN_TTL_S);
     const json_t *keys = json_object_get(object, "trusted_keys");
     out->num_trusted_keys = json_array_size(keys);
     out->trusted_keys = xcalloc(out->num_trusted_keys, sizeof(*out->trusted_keys));

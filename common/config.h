@@ -130,6 +130,7 @@ struct identity_config {
     size_t num_audiences;
     char *master_key_file; /* secret that encrypts signing keys and ID numbers at rest; NULL = none configured */
     char *signing_alg;     /* "ES256" (default) or "RS256": which active key signs */
+    unsigned access_token_ttl_s;
     unsigned clock_skew_s;
     struct trusted_key_config *trusted_keys;
     size_t num_trusted_keys;

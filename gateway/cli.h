@@ -12,4 +12,6 @@ int cli_migrate(int argc, char **argv); /* yiwang migrate --config FILE */
 
 int cli_keys(int argc, char **argv); /* yiwang keys rotate|list --config FILE */
 
+int cli_clients(int argc, char **argv); /* yiwang clients add|list --config FILE */
+
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "gateway/oauth_token.h"
+
 /* Relying parties cache the JWKS; keys overlap for a whole rotation period, so a minute of staleness is harmless. */
 #define JWKS_MAX_AGE "public, max-age=60"
 
@@ -39,6 +41,10 @@ int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t 
         return 0;
     if (h2o_memis(path, path_len, H2O_STRLIT("/.well-known/jwks.json"))) {
         serve_jwks(rc);
+        return 1;
+    }
+    if (h2o_memis(path, path_len, H2O_STRLIT("/oauth/token"))) {
+        oauth_token_endpoint(rc);
         return 1;
     }
     return 0;

@@ -91,6 +91,11 @@ enum key_sync_result key_sync_poll(struct key_sync *sync)
     return KEY_SYNC_CHANGED;
 }
 
+const struct secrets_master *key_sync_master(const struct key_sync *sync)
+{
+    return sync->master;
+}
+
 const struct signing_key_set *key_sync_keys(const struct key_sync *sync)
 {
     return &sync->keys;

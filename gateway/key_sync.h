@@ -29,6 +29,8 @@ enum key_sync_result {
 };
 
 enum key_sync_result key_sync_poll(struct key_sync *sync);
+/* The master key, or NULL when none is configured. */
+const struct secrets_master *key_sync_master(const struct key_sync *sync);
 /* The last set loaded (empty before the first successful poll). */
 const struct signing_key_set *key_sync_keys(const struct key_sync *sync);
 /* Whether the last poll reached the database (1), failed (0), or none is configured (-1). */

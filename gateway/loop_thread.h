@@ -16,6 +16,7 @@
 
 #include "auth/token_cache.h"
 #include "common/strmap.h"
+#include "common/worker_pool.h"
 #include "common/timeout_cache.h"
 #include "gateway/access_log.h"
 #include "gateway/metrics.h"
@@ -39,7 +40,8 @@ struct loop_thread {
     struct access_log_buffer access_log;
     h2o_timeout_entry_t access_log_timer; /* periodic flush, so a quiet gateway's last lines still get written */
     struct thread_counters *counters;
-    struct token_cache *tokens; /* access tokens this thread has verified */
+    struct token_cache *tokens;     /* access tokens this thread has verified */
+    struct worker_receiver workers; /* where worker threads hand back this thread's jobs */
     uint64_t random_state[2];
     unsigned active_requests;
     unsigned open_connections;

@@ -5,6 +5,7 @@
 
 #include "common/net_address.h"
 #include "common/strbuf.h"
+#include "gateway/async_request.h"
 #include "gateway/auth_check.h"
 #include "gateway/client_connection.h"
 #include "gateway/identity_endpoints.h"
@@ -93,6 +94,8 @@ static void on_request_dispose(void *data)
     struct snapshot *snapshot = rc->holder->snapshot;
     if (rc->proxy != NULL)
         proxy_dispose(rc->proxy);
+    if (rc->async != NULL)
+        async_request_detach(rc->async);
     /* 499: the client went away before the gateway could answer (the convention nginx set). */
     int status = rc->req->res.status != 0 ? rc->req->res.status : 499;
     if (status == 499)

@@ -19,6 +19,7 @@
 #include "gateway/snapshot.h"
 
 struct proxy;
+struct async_request;
 
 struct request_ctx {
     h2o_req_t *req;
@@ -39,6 +40,7 @@ struct request_ctx {
     char client_ip[INET6_ADDRSTRLEN];
     int is_http2;
     struct proxy *proxy;
+    struct async_request *async;  /* blocking work on a worker thread, while it runs */
     const char *target_authority; /* last upstream target tried */
     int64_t upstream_us;          /* -1 until an upstream answered */
 };

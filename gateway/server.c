@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "gateway/client_connection.h"
 #include "gateway/key_sync.h"
+#include "common/db.h"
 #include "gateway/ops.h"
 #include "gateway/pipeline.h"
 #include "gateway/upstream_pool.h"
@@ -29,7 +30,8 @@
 #define LOOP_WAIT_MS 100
 #define ACCEPT_PAUSE_MS 100
 #define KEY_POLL_INTERVAL_MS 1000
-#define TOKEN_CACHE_SLOTS 16384 /* per thread; bounds memory, not correctness */
+#define WORKER_QUEUE_PER_THREAD 256 /* beyond this, blocking work is refused with 503 rather than queued */
+#define TOKEN_CACHE_SLOTS 16384     /* per thread; bounds memory, not correctness */
 
 enum listener_kind { LISTENER_PUBLIC, LISTENER_TLS, LISTENER_OPS };
 
@@ -343,6 +345,7 @@ static void init_loop_thread(struct loop_thread *thread)
     thread->accept_ops = (h2o_accept_ctx_t){.ctx = &thread->ctx, .hosts = server->ops_hosts};
     thread->counters = metrics_thread_counters(server->metrics, thread->id);
     thread->tokens = token_cache_new(TOKEN_CACHE_SLOTS);
+    worker_receiver_init(&thread->workers, thread->ctx.queue);
     access_log_buffer_init(&thread->access_log, server->access_log);
     seed_random(thread);
     snapshot_retain(server->current);
@@ -504,6 +507,36 @@ static void raise_file_limit(unsigned max_connections)
                  (unsigned long long)limit.rlim_cur, max_connections);
 }
 
+/* Worker threads for blocking work, each with its own database connection (opened on first use). */
+static int start_workers(struct server *server)
+{
+    const struct database_config *database = &server->boot_config->database;
+    if (database->dsn == NULL)
+        return 0;
+    struct db_dsn dsn;
+    char *err = NULL;
+    if (db_dsn_parse(database->dsn, &dsn, &err) != 0) {
+        log_error("database.dsn: %s", err);
+        free(err);
+        return -1;
+    }
+    struct worker_pool_config config = {
+        .threads = database->pool_size,
+        .queue_capacity = WORKER_QUEUE_PER_THREAD * database->pool_size,
+        .name = "yw-worker",
+        .db = &dsn,
+        .db_connect_timeout_ms = database->connect_timeout_ms,
+    };
+    server->workers = worker_pool_start(&config, &err);
+    db_dsn_clear(&dsn);
+    if (server->workers == NULL) {
+        log_error("cannot start the worker threads: %s", err);
+        free(err);
+        return -1;
+    }
+    return 0;
+}
+
 static int start(struct server *server)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
@@ -526,6 +559,8 @@ static int start(struct server *server)
         return 2;
     }
     key_sync_poll(server->keys); /* a database that is down now is retried every second */
+    const struct secrets_master *master = key_sync_master(server->keys);
+    server->has_token_hash_key = master != NULL && secrets_derive(master, SECRETS_LABEL_TOKEN_HASH, server->token_hash_key) == 0;
     /* the snapshot owns its config; the boot config is a separate copy that lives as long as the server */
     if ((server->current = build_from_text(server, server->config_text, len, &problems)) == NULL) {
         log_problems(server->config_path, &problems);
@@ -544,6 +579,8 @@ static int start(struct server *server)
         return 1;
     setup_globalconf(server);
     if (open_all_listeners(server) != 0)
+        return 1;
+    if (start_workers(server) != 0)
         return 1;
     server->health = health_checker_start();
     health_checker_update(server->health, server->current->services);
@@ -583,6 +620,8 @@ static void stop(struct server *server)
         pthread_cond_wait(&server->drain_cond, &server->drain_mutex);
     pthread_mutex_unlock(&server->drain_mutex);
     health_checker_stop(server->health);
+    if (server->workers != NULL)
+        worker_pool_stop(server->workers, 0); /* event loops have drained: nothing waits for these jobs any more */
     access_log_close(server->access_log);
     log_info("stopped");
 }

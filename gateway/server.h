@@ -40,9 +40,12 @@ struct server {
     struct metrics_registry *metrics;
     struct access_log *access_log;
     struct health_checker *health;
-    struct snapshot *current; /* latest published; main thread only */
-    char *config_text;        /* the file text `current` was built from, to rebuild it when the keys change */
-    struct key_sync *keys;    /* signing keys from the database; main thread only */
+    struct snapshot *current;         /* latest published; main thread only */
+    char *config_text;                /* the file text `current` was built from, to rebuild it when the keys change */
+    struct key_sync *keys;            /* signing keys from the database; main thread only */
+    struct worker_pool *workers;      /* blocking work (database, password hashing); NULL without a database */
+    unsigned char token_hash_key[32]; /* derived from the master key at start; read-only afterwards */
+    int has_token_hash_key;
     uint64_t generation;
     atomic_ullong reloads_ok;
     atomic_ullong reloads_failed;

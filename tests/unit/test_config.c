@@ -455,6 +455,7 @@ static void test_identity_and_auth(void)
         CHECK_DEFAULT("/properties/database/properties/connect_timeout_ms/default", config->database.connect_timeout_ms);
         CHECK_DEFAULT("/properties/identity/properties/clock_skew_s/default", config->identity.clock_skew_s);
         CHECK_DEFAULT_STRING("/properties/identity/properties/signing_alg/default", config->identity.signing_alg);
+        CHECK_DEFAULT("/properties/identity/properties/access_token_ttl_s/default", config->identity.access_token_ttl_s);
         CHECK_DEFAULT_STRING("/$defs/trusted_key/properties/typ/default", config->identity.trusted_keys[0].typ);
         CHECK_DEFAULT("/$defs/route_auth/properties/min_acr/default", config->routes[0].auth.min_acr);
         CHECK_INT_EQ(config->routes[0].auth.policy, ROUTE_AUTH_PUBLIC);

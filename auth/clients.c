@@ -1,0 +1,177 @@
+#include "auth/clients.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+static const char *const kind_names[] = {
+    [CLIENT_IOS] = "ios", [CLIENT_ANDROID] = "android",         [CLIENT_MINI_PROGRAM] = "mini_program",
+    [CLIENT_WEB] = "web", [CLIENT_THIRD_PARTY] = "third_party", [CLIENT_DEPARTMENT_SERVICE] = "department_service",
+};
+
+const char *client_kind_name(enum client_kind kind)
+{
+    return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : "unknown";
+}
+
+int client_kind_from_name(const char *name, enum client_kind *out)
+{
+    for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+        if (strcmp(kind_names[i], name) == 0) {
+            *out = (enum client_kind)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int clients_hash_secret(const unsigned char hash_key[SECRETS_KEY_LEN], const char *secret, size_t len, char out[65])
+{
+    unsigned char hash[SECRETS_HASH_LEN];
+    if (secrets_token_hash(hash_key, secret, len, hash) != 0)
+        return -1;
+    secrets_hex_encode(hash, sizeof(hash), out);
+    return 0;
+}
+
+static enum db_get copy_optional_text(struct db_result *res, size_t col, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    enum db_get got = db_result_text_copy(res, col, buf, size);
+    return got == DB_GET_NULL ? DB_GET_OK : got;
+}
+
+int clients_load(struct db *db, const char *client_id, struct oauth_client *out, char **err)
+{
+    memset(out, 0, sizeof(*out));
+    struct db_result *res =
+        db_query(db, DB_IDEMPOTENT,
+                 "SELECT client_id, name, kind, owner, first_party, confidential, secret_hash, previous_secret_hash, "
+                 "previous_secret_expires_at, redirect_uris, allowed_scopes, grant_types, status = 'active' "
+                 "FROM oauth_clients WHERE client_id = ?",
+                 DB_ARGS(db_text(client_id)));
+    if (res == NULL) {
+        *err = xasprintf("cannot read client: %s", db_error(db));
+        return -1;
+    }
+    int row = db_result_next(res);
+    if (row <= 0) {
+        if (row < 0)
+            *err = xasprintf("cannot read client: %s", db_error(db));
+        return row;
+    }
+    char kind[32];
+    int ok = db_result_text_copy(res, 0, out->client_id, sizeof(out->client_id)) == DB_GET_OK &&
+             db_result_text_copy(res, 1, out->name, sizeof(out->name)) == DB_GET_OK &&
+             db_result_text_copy(res, 2, kind, sizeof(kind)) == DB_GET_OK && client_kind_from_name(kind, &out->kind) == 0 &&
+             db_result_text_copy(res, 3, out->owner, sizeof(out->owner)) == DB_GET_OK &&
+             db_result_int(res, 4, &out->first_party) == DB_GET_OK && db_result_int(res, 5, &out->confidential) == DB_GET_OK &&
+             copy_optional_text(res, 6, out->secret_hash, sizeof(out->secret_hash)) == DB_GET_OK &&
+             copy_optional_text(res, 7, out->previous_secret_hash, sizeof(out->previous_secret_hash)) == DB_GET_OK &&
+             db_result_unix_time(res, 8, &out->previous_secret_expires_at) != DB_GET_ERROR &&
+             db_result_text_dup(res, 9, &out->redirect_uris_json) == DB_GET_OK &&
+             db_result_text_copy(res, 10, out->allowed_scopes, sizeof(out->allowed_scopes)) == DB_GET_OK &&
+             db_result_text_copy(res, 11, out->grant_types, sizeof(out->grant_types)) == DB_GET_OK &&
+             db_result_int(res, 12, &out->active) == DB_GET_OK;
+    if (!ok) {
+        *err = xasprintf("client %s cannot be read: %s", client_id, db_error(db));
+        oauth_client_clear(out);
+        return -1;
+    }
+    return 1;
+}
+
+void oauth_client_clear(struct oauth_client *client)
+{
+    free(client->redirect_uris_json);
+    memset(client, 0, sizeof(*client));
+}
+
+int clients_secret_matches(const struct oauth_client *client, const unsigned char hash_key[SECRETS_KEY_LEN], const char *secret,
+                           size_t len, int64_t now)
+{
+    char hash[65];
+    if (!client->confidential || client->secret_hash[0] == '\0' || clients_hash_secret(hash_key, secret, len, hash) != 0)
+        return 0;
+    int current = CRYPTO_memcmp(hash, client->secret_hash, 64) == 0;
+    int previous = client->previous_secret_hash[0] != '\0' && now < client->previous_secret_expires_at &&
+                   CRYPTO_memcmp(hash, client->previous_secret_hash, 64) == 0;
+    return current | previous;
+}
+
+/* Is the space-separated `list` holding the word `word` (len bytes)? */
+static int list_contains(const char *list, const char *word, size_t len)
+{
+    for (const char *p = list; *p != '\0';) {
+        while (*p == ' ')
+            p++;
+        const char *end = p;
+        while (*end != '\0' && *end != ' ')
+            end++;
+        if ((size_t)(end - p) == len && len != 0 && memcmp(p, word, len) == 0)
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+int clients_grant_allowed(const struct oauth_client *client, const char *grant_type)
+{
+    return list_contains(client->grant_types, grant_type, strlen(grant_type));
+}
+
+int clients_resolve_scope(const struct oauth_client *client, const char *requested, char *out, size_t size)
+{
+    const char *source = requested != NULL ? requested : client->allowed_scopes;
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *p = source; *p != '\0';) {
+        while (*p == ' ')
+            p++;
+        const char *end = p;
+        while (*end != '\0' && *end != ' ')
+            end++;
+        size_t len = (size_t)(end - p);
+        if (len != 0) {
+            if (!list_contains(client->allowed_scopes, p, len))
+                return -1;
+            if (!list_contains(out, p, len)) { /* a scope asked for twice is granted once */
+                if (n + len + 2 > size)
+                    return -1;
+                if (n != 0)
+                    out[n++] = ' ';
+                memcpy(out + n, p, len);
+                out[n += len] = '\0';
+            }
+        }
+        p = end;
+    }
+    return 0;
+}
+
+int clients_create(struct db *db, const struct client_spec *spec, const unsigned char hash_key[SECRETS_KEY_LEN],
+                   char secret[SECRETS_TOKEN_BUFSIZE], char **err)
+{
+    char hash[65] = "";
+    secret[0] = '\0';
+    if (spec->confidential &&
+        (secrets_token_generate(secret) != 0 || clients_hash_secret(hash_key, secret, SECRETS_TOKEN_LEN, hash) != 0)) {
+        *err = xstrdup("cannot generate a client secret");
+        return -1;
+    }
+    if (db_exec(db, 0,
+                "INSERT INTO oauth_clients (client_id, name, kind, owner, first_party, confidential, secret_hash, redirect_uris, "
+                "allowed_scopes, grant_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                DB_ARGS(db_text(spec->client_id), db_text(spec->name), db_text(client_kind_name(spec->kind)),
+                        db_text(spec->owner != NULL ? spec->owner : ""), db_int(spec->first_party != 0),
+                        db_int(spec->confidential != 0), spec->confidential ? db_text(hash) : db_null(),
+                        db_text(spec->redirect_uris_json), db_text(spec->allowed_scopes), db_text(spec->grant_types))) != 0) {
+        *err = db_error_is_duplicate_key(db) ? xasprintf("client %s exists already", spec->client_id)
+                                             : xasprintf("cannot create the client: %s", db_error(db));
+        secrets_wipe(secret, SECRETS_TOKEN_BUFSIZE);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,164 @@
+/*
+ * cli_clients.c — `yiwang clients add|list --config FILE`: registering the
+ * apps and services that obtain tokens (auth/clients.h), until the admin API
+ * takes this over.
+ *
+ *   add --id ID --name NAME --kind ios|android|mini_program|web|third_party|department_service
+ *       [--owner DEPT] [--first-party] [--public] [--redirect-uri URI]... [--scopes "a b"]
+ *       [--grants "authorization_code refresh_token client_credentials"]
+ *       prints the client id and, for a confidential client, its secret — once: only a keyed hash is stored.
+ *   list
+ *
+ * Exit status: 0 done, 1 failure, 2 usage or invalid configuration.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/clients.h"
+#include "common/config.h"
+#include "common/db_open.h"
+#include "gateway/cli.h"
+
+#define USAGE                                                                                                                      \
+    "usage: yiwang clients add --config FILE --id ID --name NAME --kind KIND [--owner DEPT] [--first-party] [--public]\n"          \
+    "                          [--redirect-uri URI]... [--scopes \"a b\"] [--grants \"g1 g2\"]\n"                                  \
+    "       yiwang clients list --config FILE\n"
+
+struct clients_args {
+    const char *config_path;
+    struct client_spec spec;
+    json_t *redirect_uris;
+    const char *kind;
+};
+
+static int parse_args(int argc, char **argv, struct clients_args *a)
+{
+    a->spec = (struct client_spec){.confidential = 1, .allowed_scopes = "", .grant_types = "client_credentials"};
+    a->redirect_uris = json_array();
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(opt, "--first-party") == 0) {
+            a->spec.first_party = 1;
+        } else if (strcmp(opt, "--public") == 0) {
+            a->spec.confidential = 0;
+        } else if (val == NULL) {
+            return -1;
+        } else if (strcmp(opt, "--config") == 0) {
+            a->config_path = val, i++;
+        } else if (strcmp(opt, "--id") == 0) {
+            a->spec.client_id = val, i++;
+        } else if (strcmp(opt, "--name") == 0) {
+            a->spec.name = val, i++;
+        } else if (strcmp(opt, "--kind") == 0) {
+            a->kind = val, i++;
+        } else if (strcmp(opt, "--owner") == 0) {
+            a->spec.owner = val, i++;
+        } else if (strcmp(opt, "--scopes") == 0) {
+            a->spec.allowed_scopes = val, i++;
+        } else if (strcmp(opt, "--grants") == 0) {
+            a->spec.grant_types = val, i++;
+        } else if (strcmp(opt, "--redirect-uri") == 0) {
+            json_array_append_new(a->redirect_uris, json_string(val)), i++;
+        } else {
+            return -1;
+        }
+    }
+    return a->config_path != NULL ? 0 : -1;
+}
+
+static struct config *load_config(const char *path)
+{
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct config *config = config_load_file(path, &problems);
+    for (size_t i = 0; i < problems.count; i++)
+        fprintf(stderr, "%s: %s: %s\n", path, problems.items[i].pointer[0] ? problems.items[i].pointer : "(root)",
+                problems.items[i].message);
+    problem_list_clear(&problems);
+    return config;
+}
+
+static int add(struct db *db, const struct config *config, struct clients_args *a)
+{
+    if (a->spec.client_id == NULL || a->spec.name == NULL || a->kind == NULL ||
+        client_kind_from_name(a->kind, &a->spec.kind) != 0 || strlen(a->spec.client_id) > CLIENT_ID_MAX) {
+        fputs(USAGE, stderr);
+        return 2;
+    }
+    if (config->identity.master_key_file == NULL) {
+        fputs("yiwang clients add: identity.master_key_file is not configured\n", stderr);
+        return 1;
+    }
+    char reason[256], secret[SECRETS_TOKEN_BUFSIZE], *err = NULL;
+    unsigned char key[SECRETS_KEY_LEN];
+    struct secrets_master *master = secrets_master_load(config->identity.master_key_file, reason, sizeof(reason));
+    if (master == NULL || secrets_derive(master, SECRETS_LABEL_TOKEN_HASH, key) != 0) {
+        fprintf(stderr, "yiwang clients add: %s\n", master == NULL ? reason : "cannot derive the secret hash key");
+        secrets_master_free(master);
+        return 1;
+    }
+    secrets_master_free(master);
+    char *uris = json_dumps(a->redirect_uris, JSON_COMPACT);
+    a->spec.redirect_uris_json = uris;
+    int rc = clients_create(db, &a->spec, key, secret, &err);
+    secrets_wipe(key, sizeof(key));
+    free(uris);
+    if (rc != 0) {
+        fprintf(stderr, "yiwang clients add: %s\n", err);
+        free(err);
+        return 1;
+    }
+    printf("client_id %s\n", a->spec.client_id);
+    if (a->spec.confidential)
+        printf("client_secret %s\n", secret); /* shown this once; only its keyed hash is stored */
+    secrets_wipe(secret, sizeof(secret));
+    return 0;
+}
+
+static int list(struct db *db)
+{
+    struct db_result *res = db_query(db, DB_IDEMPOTENT,
+                                     "SELECT client_id, kind, confidential, first_party, status, grant_types FROM oauth_clients "
+                                     "ORDER BY client_id",
+                                     DB_NO_ARGS);
+    if (res == NULL) {
+        fprintf(stderr, "yiwang clients list: %s\n", db_error(db));
+        return 1;
+    }
+    while (db_result_next(res) == 1) {
+        const char *cols[6] = {0};
+        for (size_t i = 0; i < 6; i++)
+            db_result_text(res, i, &cols[i], NULL);
+        printf("%s %s %s%s %s %s\n", cols[0], cols[1], strcmp(cols[2], "1") == 0 ? "confidential" : "public",
+               strcmp(cols[3], "1") == 0 ? " first-party" : "", cols[4], cols[5]);
+    }
+    return 0;
+}
+
+int cli_clients(int argc, char **argv)
+{
+    struct clients_args args = {0};
+    if (argc < 1 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "list") != 0) || parse_args(argc - 1, argv + 1, &args) != 0) {
+        fputs(USAGE, stderr);
+        json_decref(args.redirect_uris);
+        return 2;
+    }
+    struct config *config = load_config(args.config_path);
+    int rc = 2;
+    if (config != NULL) {
+        char *err = NULL;
+        struct db *db = db_open_configured(&config->database, &err);
+        if (db == NULL) {
+            fprintf(stderr, "yiwang clients: %s\n", err);
+            free(err);
+            rc = 1;
+        } else {
+            rc = strcmp(argv[0], "add") == 0 ? add(db, config, &args) : list(db);
+            db_close(db);
+        }
+        config_free(config);
+    }
+    json_decref(args.redirect_uris);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/*
+ * oauth_token.h — POST /oauth/token (RFC 6749 §3.2), the token endpoint.
+ *
+ * Grants: client_credentials (a confidential client on its own behalf, e.g. a
+ * department service or an integrator's back end). authorization_code and
+ * refresh_token join with the browser and app sign-in flows.
+ *
+ * Client authentication: client_secret_basic (HTTP Basic with the URL-encoded
+ * id and secret, RFC 6749 §2.3.1) or client_secret_post (client_id and
+ * client_secret in the form) — exactly one of them. Errors use RFC 6749 §5.2's
+ * {"error","error_description"} shape, which OAuth client libraries expect,
+ * not the gateway's envelope; answers are never cached (no-store).
+ *
+ * The form is parsed on the event loop; the client lookup (database) and the
+ * signing run on a worker (async_request.h).
+ */
+#ifndef YIWANG_GATEWAY_OAUTH_TOKEN_H
+#define YIWANG_GATEWAY_OAUTH_TOKEN_H
+
+#include "gateway/request.h"
+
+void oauth_token_endpoint(struct request_ctx *rc);
+
+#endif
