@@ -210,6 +210,7 @@ void access_log_format(struct strbuf *out, const struct access_log_entry *e)
     else
         strbuf_append_str(out, ",\"upstream_ms\":null");
     append_optional_string(out, "error", e->error_code);
+    append_optional_string(out, "auth_failure", e->auth_failure);
     strbuf_append_str(out, "}\n");
 }
 

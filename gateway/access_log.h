@@ -44,11 +44,12 @@ struct access_log_entry {
     int status; /* 499 when the client went away before a response */
     uint64_t bytes_sent;
     uint64_t duration_us;
-    const char *route;      /* NULL when no route matched */
-    const char *service;    /* NULL likewise */
-    const char *target;     /* NULL when no upstream was contacted */
-    int64_t upstream_us;    /* -1 when no upstream was contacted */
-    const char *error_code; /* gateway error code, NULL when none */
+    const char *route;        /* NULL when no route matched */
+    const char *service;      /* NULL likewise */
+    const char *target;       /* NULL when no upstream was contacted */
+    int64_t upstream_us;      /* -1 when no upstream was contacted */
+    const char *error_code;   /* gateway error code, NULL when none */
+    const char *auth_failure; /* why an access token was refused (expired, bad_signature, ...), NULL when none */
 };
 
 /* Opens the log ("-" = stdout) and starts the writer thread. NULL + *err on failure. */

@@ -82,6 +82,8 @@ static const struct jwt_claims *verified_claims(struct request_ctx *rc, h2o_iove
 static int refuse_invalid(struct request_ctx *rc, enum jwt_status status)
 {
     rc->auth_failure = jwt_status_name(status);
+    if ((unsigned)status < METRICS_TOKEN_REASONS)
+        metrics_counter_add(&rc->thread->counters->token_refusals[status], 1);
     return refuse(rc, GW_ERR_TOKEN_INVALID,
                   status == JWT_EXPIRED
                       ? "Bearer " REALM ", error=\"invalid_token\", error_description=\"The access token expired\""

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/jwt_verify.h"
 #include "common/strmap.h"
 #include "common/xalloc.h"
 
@@ -227,6 +228,21 @@ static void render_thread_counter(struct metrics_registry *registry, struct strb
     strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, total);
 }
 
+static void render_token_refusals(struct metrics_registry *registry, struct strbuf *out)
+{
+    strbuf_append_str(out, "# HELP yiwang_token_refusals_total Access tokens refused on protected routes, by reason.\n"
+                           "# TYPE yiwang_token_refusals_total counter\n");
+    for (int reason = 1; reason < METRICS_TOKEN_REASONS; reason++) {
+        const char *name = jwt_status_name((enum jwt_status)reason);
+        if (strcmp(name, "unknown") == 0)
+            continue;
+        unsigned long long total = 0;
+        for (unsigned t = 0; t < registry->num_threads; t++)
+            total += load(&registry->threads[t].token_refusals[reason]);
+        strbuf_appendf(out, "yiwang_token_refusals_total{reason=\"%s\"} %llu\n", name, total);
+    }
+}
+
 void metrics_render(struct metrics_registry *registry, struct strbuf *out)
 {
     pthread_mutex_lock(&registry->mutex);
@@ -256,6 +272,7 @@ void metrics_render(struct metrics_registry *registry, struct strbuf *out)
     render_thread_counter(registry, out, "yiwang_requests_timed_out_total", "counter",
                           "Clients answered 408 because their request arrived slower than limits.client_timeout_ms.",
                           offsetof(struct thread_counters, requests_timed_out));
+    render_token_refusals(registry, out);
     render_thread_counter(registry, out, "yiwang_http2_rapid_reset_closes_total", "counter",
                           "HTTP/2 connections closed for resetting too many streams before an answer (CVE-2023-44487).",
                           offsetof(struct thread_counters, connections_reset_abuse));

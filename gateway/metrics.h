@@ -21,6 +21,7 @@
 #include "common/strbuf.h"
 
 #define METRICS_LATENCY_BUCKETS 14
+#define METRICS_TOKEN_REASONS 16 /* > the number of enum jwt_status values */
 
 struct metrics_registry;
 
@@ -32,10 +33,11 @@ struct thread_counters {
     atomic_ullong connections_closed;
     atomic_ullong requests;
     atomic_ullong upstream_retries;
-    atomic_ullong rejected_capacity;       /* 503 service_at_capacity */
-    atomic_ullong requests_timed_out;      /* 408: a request arrived too slowly */
-    atomic_ullong connections_reset_abuse; /* HTTP/2 connections closed for resetting too many streams */
-} __attribute__((aligned(64)));            /* one cache line per thread: no false sharing */
+    atomic_ullong rejected_capacity;                     /* 503 service_at_capacity */
+    atomic_ullong requests_timed_out;                    /* 408: a request arrived too slowly */
+    atomic_ullong connections_reset_abuse;               /* HTTP/2 connections closed for resetting too many streams */
+    atomic_ullong token_refusals[METRICS_TOKEN_REASONS]; /* access tokens refused, by enum jwt_status */
+} __attribute__((aligned(64)));                          /* one cache line per thread: no false sharing */
 
 struct metrics_registry *metrics_registry_new(unsigned num_threads);
 void metrics_registry_free(struct metrics_registry *registry);

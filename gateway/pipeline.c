@@ -84,6 +84,7 @@ static void write_access_log(struct request_ctx *rc, int status, uint64_t durati
         .target = rc->target_authority,
         .upstream_us = rc->upstream_us,
         .error_code = rc->error_code,
+        .auth_failure = rc->auth_failure,
     };
     access_log_append(&rc->thread->access_log, &entry);
 }

@@ -125,6 +125,24 @@ class AuthTest(unittest.TestCase):
         expired = self.call("/user/x", attacks["expired"])
         self.assertIn("expired", expired[1]["www-authenticate"])
 
+    def test_refusals_are_counted_and_logged_by_reason(self):
+        def refusals(reason):
+            metrics = lib.curl(self.gw.ops_url + "/metrics")[2].decode()
+            line = [l for l in metrics.splitlines() if l.startswith('yiwang_token_refusals_total{reason="%s"}' % reason)]
+            return int(line[0].split()[-1]) if line else -1
+        now = int(time.time())
+        before_expired, before_alg = refusals("expired"), refusals("alg_mismatch")
+        self.assertGreaterEqual(before_expired, 0)
+        expired = self.signer.token(claims(iat=now - 1000, exp=now - 600), "k1")
+        r = self.call("/user/x", expired, "-H", "X-Request-Id: refusal-expired")
+        self.assertEqual(r[0], 401)
+        self.call("/user/x", self.signer.none_token(claims(), "k1"))
+        self.assertEqual(refusals("expired"), before_expired + 1)
+        self.assertEqual(refusals("alg_mismatch"), before_alg + 1)
+        line = lib.wait_until(lambda: [l for l in self.gw.access_log_lines() if l.get("request_id") == "refusal-expired"],
+                              message="the access log line")[0]
+        self.assertEqual((line["error"], line["auth_failure"]), ("token_invalid", "expired"))
+
     def test_token_in_query_is_refused_everywhere(self):
         token = self.signer.token(claims(), "k1")
         for path in ("/user/x?access_token=" + token, "/public/x?a=1&access_token=" + token):

@@ -70,9 +70,10 @@ static void test_proxied_request(void)
     CHECK_STR_EQ(json_string_value(json_object_get(o, "target")), "127.0.0.1:9101");
     CHECK(json_real_value(json_object_get(o, "upstream_ms")) > 0.999);
     CHECK(json_is_null(json_object_get(o, "error")));
-    CHECK_INT_EQ(
-        json_object_size(o),
-        15); /* time request_id protocol tls client method path status bytes duration_ms route service target upstream_ms error */
+    /* time request_id protocol tls client method path status bytes duration_ms route service target upstream_ms error
+     * auth_failure */
+    CHECK_INT_EQ(json_object_size(o), 16);
+    CHECK(json_is_null(json_object_get(o, "auth_failure")));
     json_decref(o);
 }
 
