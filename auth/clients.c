@@ -1,5 +1,6 @@
 #include "auth/clients.h"
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,66 @@ int clients_resolve_scope(const struct oauth_client *client, const char *request
         p = end;
     }
     return 0;
+}
+
+int clients_redirect_uri_allowed(const struct oauth_client *client, const char *uri)
+{
+    json_t *uris = client->redirect_uris_json != NULL ? json_loads(client->redirect_uris_json, 0, NULL) : NULL;
+    size_t i;
+    json_t *item;
+    int allowed = 0;
+    json_array_foreach(uris, i, item)
+    {
+        if (json_is_string(item) && strcmp(json_string_value(item), uri) == 0)
+            allowed = 1;
+    }
+    json_decref(uris);
+    return allowed;
+}
+
+static int is_loopback_http(const char *uri)
+{
+    static const char *const prefixes[] = {"http://127.0.0.1:", "http://127.0.0.1/", "http://[::1]:", "http://[::1]/"};
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (strncmp(uri, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* "cn.gov.hrss.app:/callback": a scheme with a dot, as RFC 8252 §7.1 asks of private-use schemes. */
+static int is_private_use_scheme(const char *uri)
+{
+    const char *colon = strchr(uri, ':');
+    if (colon == NULL || colon == uri || memchr(uri, '.', (size_t)(colon - uri)) == NULL || colon[1] != '/')
+        return 0;
+    for (const char *p = uri; p < colon; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+'))
+            return 0;
+    }
+    return 1;
+}
+
+const char *clients_redirect_uri_problem(const char *uri)
+{
+    size_t len = strlen(uri);
+    if (len == 0 || len > 2000)
+        return "must be 1 to 2000 characters";
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)uri[i] <= 0x20 || (unsigned char)uri[i] >= 0x7f)
+            return "must not contain spaces, control or non-ASCII characters";
+    }
+    if (strchr(uri, '#') != NULL)
+        return "must not contain a fragment";
+    if (strncmp(uri, "https://", 8) == 0 || is_loopback_http(uri)) {
+        const char *authority = uri + (uri[4] == 's' ? 8 : 7), *end = authority + strcspn(authority, "/?");
+        if (end == authority || memchr(authority, '@', (size_t)(end - authority)) != NULL)
+            return "must name a host, without user information";
+        return NULL;
+    }
+    if (is_private_use_scheme(uri))
+        return NULL;
+    return "must be an https URL, a loopback http URL or a reverse-domain private-use scheme";
 }
 
 int clients_create(struct db *db, const struct client_spec *spec, const unsigned char hash_key[SECRETS_KEY_LEN],

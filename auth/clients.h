@@ -79,6 +79,15 @@ int clients_grant_allowed(const struct oauth_client *client, const char *grant_t
  */
 int clients_resolve_scope(const struct oauth_client *client, const char *requested, char *out, size_t size);
 
+/* Is `uri` exactly (byte for byte, RFC 9700 §4.1.3) one of the client's registered redirect URIs? */
+int clients_redirect_uri_allowed(const struct oauth_client *client, const char *uri);
+/*
+ * May `uri` be registered as a redirect URI? https URLs, loopback http URLs for native apps (RFC 8252 §7.3) and
+ * private-use schemes in reverse-domain form (RFC 8252 §7.1, e.g. "cn.gov.hrss.app:/callback"); never a fragment,
+ * never userinfo, never http to anything but loopback. Returns NULL when fine, or why not.
+ */
+const char *clients_redirect_uri_problem(const char *uri);
+
 /* Creates a client; for a confidential one writes its new secret (shown once, never stored) into `secret`. */
 int clients_create(struct db *db, const struct client_spec *spec, const unsigned char hash_key[SECRETS_KEY_LEN],
                    char secret[SECRETS_TOKEN_BUFSIZE], char **err);

@@ -60,6 +60,11 @@ static int parse_args(int argc, char **argv, struct clients_args *a)
         } else if (strcmp(opt, "--grants") == 0) {
             a->spec.grant_types = val, i++;
         } else if (strcmp(opt, "--redirect-uri") == 0) {
+            const char *problem = clients_redirect_uri_problem(val);
+            if (problem != NULL) {
+                fprintf(stderr, "yiwang clients add: --redirect-uri %s %s\n", val, problem);
+                return -1;
+            }
             json_array_append_new(a->redirect_uris, json_string(val)), i++;
         } else {
             return -1;
