@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`yiwang migrate --config FILE` against a real MariaDB (mariadb_fixture):
-a fresh database gets 001, a second run is a no-op, concurrent runs apply it
+a fresh database gets every migration, a second run is a no-op, concurrent runs apply them
 exactly once, edited history and unknown versions are refused, the lock is
 waited for, and connection errors are clear without showing the password.
 
@@ -20,7 +20,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mariadb_fixture import MariaDB  # noqa: E402
 from yiwang_testlib import SOURCE_DIR, YIWANG_BIN, free_port  # noqa: E402
 
-MIGRATION_001 = os.path.join(SOURCE_DIR, "schemas", "sql", "001_initial.sql")
+SQL_DIR = os.path.join(SOURCE_DIR, "schemas", "sql")
+MIGRATION_001 = os.path.join(SQL_DIR, "001_initial.sql")
+# every migration in the tree, in order: the tests follow the schema as it grows
+MIGRATIONS = sorted(name for name in os.listdir(SQL_DIR) if name[:3].isdigit() and name.endswith(".sql"))
+LATEST = MIGRATIONS[-1]
 
 
 def sha256_of(path):
@@ -55,11 +59,13 @@ class MigrateTest(unittest.TestCase):
         config = self.write_config(self.db.dsn)
         first = self.migrate(config)
         self.assert_ok(first)
-        self.assertIn("yiwang migrate: applying 001_initial.sql\n", first.stdout)
-        self.assertIn("1 migration applied now", first.stdout)
-        self.assertEqual(self.db.tables(), ["schema_migrations", "signing_keys"])
-        rows = self.db.query("SELECT version, name, checksum, applied_at IS NOT NULL FROM schema_migrations")
-        self.assertEqual(rows, [("1", "001_initial.sql", sha256_of(MIGRATION_001), "1")])
+        for name in MIGRATIONS:
+            self.assertIn("yiwang migrate: applying %s\n" % name, first.stdout)
+        self.assertIn("%d migration%s applied now" % (len(MIGRATIONS), "" if len(MIGRATIONS) == 1 else "s"), first.stdout)
+        self.assertIn("schema_migrations", self.db.tables())
+        self.assertIn("signing_keys", self.db.tables())
+        rows = self.db.query("SELECT version, name, checksum, applied_at IS NOT NULL FROM schema_migrations ORDER BY version")
+        self.assertEqual(rows, [(str(int(name[:3])), name, sha256_of(os.path.join(SQL_DIR, name)), "1") for name in MIGRATIONS])
         columns = self.db.query("SELECT column_name, column_type, is_nullable FROM information_schema.columns"
                                 " WHERE table_schema = DATABASE() AND table_name = 'signing_keys'"
                                 " ORDER BY ordinal_position")
@@ -71,10 +77,9 @@ class MigrateTest(unittest.TestCase):
 
         second = self.migrate(config, cwd="/")
         self.assert_ok(second)
-        self.assertEqual(second.stdout, "yiwang migrate: database %s is up to date (001_initial.sql)\n"
-                         % self.db.database)
+        self.assertEqual(second.stdout, "yiwang migrate: database %s is up to date (%s)\n" % (self.db.database, LATEST))
         self.assertEqual(second.stderr, "")
-        self.assertEqual(len(self.db.query("SELECT * FROM schema_migrations")), 1)
+        self.assertEqual(len(self.db.query("SELECT * FROM schema_migrations")), len(MIGRATIONS))
 
     def test_concurrent_runs_apply_once(self):
         config = self.write_config(self.db.dsn)
@@ -89,7 +94,8 @@ class MigrateTest(unittest.TestCase):
             self.assertIn("is up to date", out)
         applied = [out for _, out, _ in results if "applying 001_initial.sql" in out]
         self.assertEqual(len(applied), 1, results)
-        self.assertEqual(self.db.query("SELECT version FROM schema_migrations"), [("1",)])
+        self.assertEqual(self.db.query("SELECT version FROM schema_migrations ORDER BY version"),
+                         [(str(int(name[:3])),) for name in MIGRATIONS])
 
     def test_waits_for_the_lock(self):
         config = self.write_config(self.db.dsn)
