@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "common/base64url.h"
+#include "common/hex.h"
 #include "common/xalloc.h"
 
 /* A hex key file is at most 128 digits + CRLF; anything much larger is not a key file. */
@@ -74,24 +75,13 @@ void secrets_master_free(struct secrets_master *master)
     free(master);
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes the whole of text[0..len) as hex into out (len / 2 bytes). -1 on any non-hex character or odd length. */
 static int hex_decode(const char *text, size_t len, unsigned char *out)
 {
     if (len % 2 != 0)
         return -1;
     for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_value((unsigned char)text[i]), lo = hex_value((unsigned char)text[i + 1]);
+        int hi = hex_digit_value((unsigned char)text[i]), lo = hex_digit_value((unsigned char)text[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i / 2] = (unsigned char)(hi << 4 | lo);

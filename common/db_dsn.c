@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/db.h"
+#include "common/hex.h"
 #include "common/xalloc.h"
 
 #define DSN_SCHEME "mysql://"
@@ -33,17 +34,6 @@ static int fail_dsn(struct db_dsn *out, char **err, const char *fmt, ...)
     return -1;
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX escapes of s[0..len). Returns a malloc'ed string, or NULL for a bad or NUL escape. */
 static char *percent_decode(const char *s, size_t len)
 {
@@ -52,8 +42,8 @@ static char *percent_decode(const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+            int hi = i + 2 < len ? hex_digit_value((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit_value((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;

@@ -3,18 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/xalloc.h"
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 long form_decode(const char *in, size_t len, char *out)
 {
@@ -24,9 +14,9 @@ long form_decode(const char *in, size_t len, char *out)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            if (i + 2 >= len || hex_digit(in[i + 1]) < 0 || hex_digit(in[i + 2]) < 0)
+            if (i + 2 >= len || hex_digit_value((unsigned char)in[i + 1]) < 0 || hex_digit_value((unsigned char)in[i + 2]) < 0)
                 return -1;
-            c = (char)(hex_digit(in[i + 1]) << 4 | hex_digit(in[i + 2]));
+            c = (char)(hex_digit_value((unsigned char)in[i + 1]) << 4 | hex_digit_value((unsigned char)in[i + 2]));
             i += 2;
         }
         if (c == '\0')

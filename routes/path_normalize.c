@@ -12,20 +12,11 @@
 
 #include <stdint.h>
 
+#include "common/hex.h"
+
 /* Longer paths are refused: no legitimate API path comes close, and a bound
  * keeps per-request work predictable. */
 #define PATH_MAX_INPUT 8192
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 /* RFC 3986 §2.3: decoding these never changes what a URI means. */
 static int is_unreserved(unsigned char c)
@@ -52,7 +43,7 @@ static enum path_status read_percent(const char *in, size_t len, size_t i, unsig
 {
     if (len - i < 3)
         return PATH_BAD_PERCENT;
-    int hi = hex_value((unsigned char)in[i + 1]), lo = hex_value((unsigned char)in[i + 2]);
+    int hi = hex_digit_value((unsigned char)in[i + 1]), lo = hex_digit_value((unsigned char)in[i + 2]);
     if (hi < 0 || lo < 0)
         return PATH_BAD_PERCENT;
     unsigned char v = (unsigned char)(hi << 4 | lo);
