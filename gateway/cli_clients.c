@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/db_open.h"
 #include "gateway/cli.h"
+#include "gateway/cli_common.h"
 
 #define USAGE                                                                                                                      \
     "usage: yiwang clients add --config FILE --id ID --name NAME --kind KIND [--owner DEPT] [--first-party] [--public]\n"          \
@@ -71,17 +72,6 @@ static int parse_args(int argc, char **argv, struct clients_args *a)
         }
     }
     return a->config_path != NULL ? 0 : -1;
-}
-
-static struct config *load_config(const char *path)
-{
-    struct problem_list problems = PROBLEM_LIST_INIT;
-    struct config *config = config_load_file(path, &problems);
-    for (size_t i = 0; i < problems.count; i++)
-        fprintf(stderr, "%s: %s: %s\n", path, problems.items[i].pointer[0] ? problems.items[i].pointer : "(root)",
-                problems.items[i].message);
-    problem_list_clear(&problems);
-    return config;
 }
 
 static int add(struct db *db, const struct config *config, struct clients_args *a)
@@ -149,7 +139,7 @@ int cli_clients(int argc, char **argv)
         json_decref(args.redirect_uris);
         return 2;
     }
-    struct config *config = load_config(args.config_path);
+    struct config *config = cli_load_config(args.config_path);
     int rc = 2;
     if (config != NULL) {
         char *err = NULL;

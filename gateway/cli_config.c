@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "gateway/cli.h"
+#include "gateway/cli_common.h"
 
 static void print_usage(FILE *out)
 {
@@ -28,21 +29,11 @@ static int config_check(int argc, char **argv)
         return 2;
     }
     const char *path = argv[0];
-    struct problem_list problems = PROBLEM_LIST_INIT;
-    struct config *config = config_load_file(path, &problems);
-    if (config == NULL) {
-        for (size_t i = 0; i < problems.count; i++) {
-            const char *pointer = problems.items[i].pointer;
-            fprintf(stderr, "%s: %s: %s\n", path, pointer[0] != '\0' ? pointer : "(root)", problems.items[i].message);
-        }
-        if (problems.count == 0)
-            fprintf(stderr, "%s: (root): invalid configuration\n", path);
-        problem_list_clear(&problems);
+    struct config *config = cli_load_config(path);
+    if (config == NULL)
         return 2;
-    }
     printf("%s: ok (%zu services, %zu routes)\n", path, config->num_services, config->num_routes);
     config_free(config);
-    problem_list_clear(&problems);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 

@@ -19,6 +19,7 @@
 #include "common/config.h"
 #include "common/db_open.h"
 #include "gateway/cli.h"
+#include "gateway/cli_common.h"
 
 #define USAGE "usage: yiwang keys rotate --config FILE [--alg ES256|RS256] [--if-none]\n       yiwang keys list --config FILE\n"
 
@@ -46,17 +47,6 @@ static int parse_args(int argc, char **argv, struct keys_args *args)
         }
     }
     return args->config_path != NULL ? 0 : -1;
-}
-
-static struct config *load_config(const char *path)
-{
-    struct problem_list problems = PROBLEM_LIST_INIT;
-    struct config *config = config_load_file(path, &problems);
-    for (size_t i = 0; i < problems.count; i++)
-        fprintf(stderr, "%s: %s: %s\n", path, problems.items[i].pointer[0] ? problems.items[i].pointer : "(root)",
-                problems.items[i].message);
-    problem_list_clear(&problems);
-    return config;
 }
 
 static int rotate(struct db *db, const struct config *config, const struct keys_args *args)
@@ -108,7 +98,7 @@ int cli_keys(int argc, char **argv)
         fputs(USAGE, stderr);
         return 2;
     }
-    struct config *config = load_config(args.config_path);
+    struct config *config = cli_load_config(args.config_path);
     if (config == NULL)
         return 2;
     char *err = NULL;

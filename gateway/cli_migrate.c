@@ -35,6 +35,7 @@
 #include "common/embedded_migrations.h"
 #include "common/xalloc.h"
 #include "gateway/cli.h"
+#include "gateway/cli_common.h"
 
 #define PROG "yiwang migrate"
 #define LOCK_WAIT_S 30
@@ -312,17 +313,9 @@ int cli_migrate(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
-    struct problem_list problems = PROBLEM_LIST_INIT;
-    struct config *config = config_load_file(config_path, &problems);
-    if (config == NULL) {
-        for (size_t i = 0; i < problems.count; i++) {
-            const char *pointer = problems.items[i].pointer;
-            fprintf(stderr, "%s: %s: %s\n", config_path, pointer[0] != '\0' ? pointer : "(root)", problems.items[i].message);
-        }
-        problem_list_clear(&problems);
+    struct config *config = cli_load_config(config_path);
+    if (config == NULL)
         return 2;
-    }
-    problem_list_clear(&problems);
     int rc;
     if (config->database.dsn == NULL) {
         fprintf(stderr, PROG ": %s has no database section (database.dsn): nothing to migrate\n", config_path);
