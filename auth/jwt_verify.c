@@ -30,6 +30,7 @@ const char *jwt_status_name(enum jwt_status status)
         [JWT_EXPIRED] = "expired",
         [JWT_NOT_YET_VALID] = "not_yet_valid",
         [JWT_BAD_CLAIMS] = "bad_claims",
+        [JWT_REVOKED] = "revoked",
     };
     return (unsigned)status < sizeof(names) / sizeof(names[0]) ? names[status] : "unknown";
 }

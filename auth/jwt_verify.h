@@ -65,6 +65,7 @@ enum jwt_status {
     JWT_EXPIRED,       /* exp missing or past */
     JWT_NOT_YET_VALID, /* nbf or iat in the future */
     JWT_BAD_CLAIMS,    /* sub missing, or a claim too long, of the wrong type or with control characters */
+    JWT_REVOKED,       /* valid, but its session ended or it was revoked (not set by jwt_verify: by the caller) */
 };
 
 const char *jwt_status_name(enum jwt_status status);

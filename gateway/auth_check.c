@@ -162,6 +162,10 @@ int auth_check_request(struct request_ctx *rc)
     const struct jwt_claims *claims = token.len != 0 ? verified_claims(rc, token, &status) : NULL;
     if (claims == NULL)
         return refuse_invalid(rc, status);
+    /* verified and cached tokens alike: a logout must stop a token on every node, before it expires */
+    if ((claims->sid[0] != '\0' && revocation_set_contains(rc->thread->revocations, REVOKED_SESSION, claims->sid)) ||
+        (claims->jti[0] != '\0' && revocation_set_contains(rc->thread->revocations, REVOKED_TOKEN, claims->jti)))
+        return refuse_invalid(rc, JWT_REVOKED);
     if (auth->policy == ROUTE_AUTH_USER && claims->is_client_token)
         return refuse(rc, GW_ERR_USER_TOKEN_REQUIRED, NULL);
     if (claims->acr_level < auth->min_acr)

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "auth/revocation_set.h"
 #include "auth/token_cache.h"
 #include "common/strmap.h"
 #include "common/worker_pool.h"
@@ -34,8 +35,9 @@ struct loop_thread {
     size_t num_listeners;
     h2o_timeout_entry_t accept_resume_timer; /* set while accepting is paused for lack of descriptors */
     h2o_multithread_receiver_t control_receiver;
-    struct snapshot_holder *holder; /* the snapshot new requests start with */
-    struct strmap upstream_pools;   /* authority -> struct upstream_pool */
+    struct snapshot_holder *holder;     /* the snapshot new requests start with */
+    struct revocation_set *revocations; /* ended sessions and revoked tokens; NULL until the first set arrives */
+    struct strmap upstream_pools;       /* authority -> struct upstream_pool */
     struct timeout_cache timeouts;
     struct access_log_buffer access_log;
     h2o_timeout_entry_t access_log_timer; /* periodic flush, so a quiet gateway's last lines still get written */

@@ -35,12 +35,13 @@
 
 enum listener_kind { LISTENER_PUBLIC, LISTENER_TLS, LISTENER_OPS };
 
-enum control_kind { CONTROL_SNAPSHOT, CONTROL_SHUTDOWN };
+enum control_kind { CONTROL_SNAPSHOT, CONTROL_REVOCATIONS, CONTROL_SHUTDOWN };
 
 struct control_message {
     h2o_multithread_message_t super;
     enum control_kind kind;
-    struct snapshot *snapshot; /* CONTROL_SNAPSHOT: a reference owned by the message */
+    struct snapshot *snapshot;          /* CONTROL_SNAPSHOT: a reference owned by the message */
+    struct revocation_set *revocations; /* CONTROL_REVOCATIONS: likewise */
 };
 
 /* ---- per-thread helpers declared in loop_thread.h ---- */
@@ -250,20 +251,37 @@ static void on_control_messages(h2o_multithread_receiver_t *receiver, h2o_linkli
     while (!h2o_linklist_is_empty(messages)) {
         struct control_message *msg = H2O_STRUCT_FROM_MEMBER(struct control_message, super.link, messages->next);
         h2o_linklist_unlink(&msg->super.link);
-        if (msg->kind == CONTROL_SNAPSHOT)
+        if (msg->kind == CONTROL_SNAPSHOT) {
             adopt_snapshot(thread, msg->snapshot);
-        else
+        } else if (msg->kind == CONTROL_REVOCATIONS) {
+            /* requests use the set synchronously, never across callbacks, so the old one can go at once */
+            revocation_set_release(thread->revocations);
+            thread->revocations = msg->revocations;
+        } else {
             begin_shutdown(thread);
+        }
         free(msg);
     }
 }
 
-static void send_control(struct loop_thread *thread, enum control_kind kind, struct snapshot *snapshot)
+static void send_control(struct loop_thread *thread, enum control_kind kind, struct snapshot *snapshot,
+                         struct revocation_set *revocations)
 {
     struct control_message *msg = xcalloc(1, sizeof(*msg));
     msg->kind = kind;
     msg->snapshot = snapshot;
+    msg->revocations = revocations;
     h2o_multithread_send_message(&thread->control_receiver, &msg->super);
+}
+
+/* Hands every event-loop thread its own reference to `set`; takes over the caller's reference. */
+void server_publish_revocations(struct server *server, struct revocation_set *set)
+{
+    for (unsigned t = 0; t < server->num_threads; t++) {
+        revocation_set_retain(set);
+        send_control(&server->threads[t], CONTROL_REVOCATIONS, NULL, set);
+    }
+    revocation_set_release(set);
 }
 
 static void start_listening(struct loop_thread *thread)
@@ -414,7 +432,7 @@ static void publish_snapshot(struct server *server, struct snapshot *snapshot)
 {
     for (unsigned t = 0; t < server->num_threads; t++) {
         snapshot_retain(snapshot);
-        send_control(&server->threads[t], CONTROL_SNAPSHOT, snapshot);
+        send_control(&server->threads[t], CONTROL_SNAPSHOT, snapshot, NULL);
     }
     health_checker_update(server->health, snapshot->services);
     snapshot_release(server->current);
@@ -614,7 +632,7 @@ static void stop(struct server *server)
 {
     atomic_store(&server->stopping, 1);
     for (unsigned t = 0; t < server->num_threads; t++)
-        send_control(&server->threads[t], CONTROL_SHUTDOWN, NULL);
+        send_control(&server->threads[t], CONTROL_SHUTDOWN, NULL, NULL);
     pthread_mutex_lock(&server->drain_mutex);
     while (server->drained_threads < server->num_threads)
         pthread_cond_wait(&server->drain_cond, &server->drain_mutex);

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "common/config.h"
+#include "auth/revocation_set.h"
 #include "gateway/access_log.h"
 #include "gateway/loop_thread.h"
 #include "gateway/metrics.h"
@@ -55,6 +56,9 @@ struct server {
     unsigned ready_threads;   /* event-loop threads that have set up their loop and message receiver */
     unsigned drained_threads; /* event-loop threads done draining (they park, not exit) */
 };
+
+/* Main thread: gives every event-loop thread `set` (the caller's reference is taken over). */
+void server_publish_revocations(struct server *server, struct revocation_set *set);
 
 /* Runs the gateway until SIGTERM/SIGINT. Returns the process exit status. */
 int server_run(const char *config_path);
