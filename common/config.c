@@ -71,6 +71,21 @@
 #define DEFAULT_TRUSTED_KEY_TYP "at+jwt"
 #define DEFAULT_AUTH_POLICY "public"
 #define DEFAULT_MIN_ACR 0
+#define DEFAULT_REFRESH_TOKEN_TTL_S 2592000
+#define DEFAULT_REFRESH_REUSE_GRACE_S 10
+#define DEFAULT_SESSION_IDLE_TIMEOUT_S 1800
+#define DEFAULT_SESSION_ABSOLUTE_TIMEOUT_S 43200
+#define DEFAULT_GUARD_MOBILE_MAX_FAILURES 5
+#define DEFAULT_GUARD_IP_MAX_FAILURES 50
+#define DEFAULT_GUARD_FAILURE_WINDOW_S 900
+#define DEFAULT_GUARD_LOCK_S 60
+#define DEFAULT_GUARD_MAX_LOCK_S 1800
+#define DEFAULT_SMS_TIMEOUT_MS 3000
+#define DEFAULT_SMS_CODE_TTL_S 300
+#define DEFAULT_SMS_MAX_ATTEMPTS 5
+#define DEFAULT_SMS_RESEND_INTERVAL_S 60
+#define DEFAULT_SMS_DAILY_LIMIT_PER_MOBILE 10
+#define DEFAULT_SMS_DAILY_LIMIT_PER_IP 200
 
 static const struct {
     const char *name;
@@ -313,6 +328,37 @@ static void build_database(struct database_config *out, const json_t *object)
     out->connect_timeout_ms = get_uint(object, "connect_timeout_ms", DEFAULT_DATABASE_CONNECT_TIMEOUT_MS);
 }
 
+static void build_sms(struct sms_config *out, const json_t *object)
+{
+    out->enabled = object != NULL;
+    const char *provider = json_string_value(json_object_get(object, "provider"));
+    out->provider = provider != NULL && strcmp(provider, "http") == 0 ? SMS_PROVIDER_HTTP : SMS_PROVIDER_OUTBOX;
+    out->outbox_file = get_string(object, "outbox_file", NULL);
+    out->url = get_string(object, "url", NULL);
+    out->timeout_ms = get_uint(object, "timeout_ms", DEFAULT_SMS_TIMEOUT_MS);
+    out->code_ttl_s = get_uint(object, "code_ttl_s", DEFAULT_SMS_CODE_TTL_S);
+    out->max_attempts = get_uint(object, "max_attempts", DEFAULT_SMS_MAX_ATTEMPTS);
+    out->resend_interval_s = get_uint(object, "resend_interval_s", DEFAULT_SMS_RESEND_INTERVAL_S);
+    out->daily_limit_per_mobile = get_uint(object, "daily_limit_per_mobile", DEFAULT_SMS_DAILY_LIMIT_PER_MOBILE);
+    out->daily_limit_per_ip = get_uint(object, "daily_limit_per_ip", DEFAULT_SMS_DAILY_LIMIT_PER_IP);
+}
+
+static void build_sign_in(struct identity_config *out, const json_t *object)
+{
+    out->refresh_token_ttl_s = get_uint(object, "refresh_token_ttl_s", DEFAULT_REFRESH_TOKEN_TTL_S);
+    out->refresh_reuse_grace_s = get_uint(object, "refresh_reuse_grace_s", DEFAULT_REFRESH_REUSE_GRACE_S);
+    const json_t *sessions = json_object_get(object, "sessions");
+    out->sessions.idle_timeout_s = get_uint(sessions, "idle_timeout_s", DEFAULT_SESSION_IDLE_TIMEOUT_S);
+    out->sessions.absolute_timeout_s = get_uint(sessions, "absolute_timeout_s", DEFAULT_SESSION_ABSOLUTE_TIMEOUT_S);
+    const json_t *guard = json_object_get(object, "login_guard");
+    out->login_guard.mobile_max_failures = get_uint(guard, "mobile_max_failures", DEFAULT_GUARD_MOBILE_MAX_FAILURES);
+    out->login_guard.ip_max_failures = get_uint(guard, "ip_max_failures", DEFAULT_GUARD_IP_MAX_FAILURES);
+    out->login_guard.failure_window_s = get_uint(guard, "failure_window_s", DEFAULT_GUARD_FAILURE_WINDOW_S);
+    out->login_guard.lock_s = get_uint(guard, "lock_s", DEFAULT_GUARD_LOCK_S);
+    out->login_guard.max_lock_s = get_uint(guard, "max_lock_s", DEFAULT_GUARD_MAX_LOCK_S);
+    build_sms(&out->sms, json_object_get(object, "sms"));
+}
+
 static void build_identity(struct identity_config *out, const json_t *object)
 {
     out->issuer = get_string(object, "issuer", NULL);
@@ -340,6 +386,7 @@ static void build_identity(struct identity_config *out, const json_t *object)
         k->issuer = get_string(key, "issuer", NULL);
         k->typ = get_string(key, "typ", DEFAULT_TRUSTED_KEY_TYP);
     }
+    build_sign_in(out, object);
 }
 
 static void build_route(struct route_config *out, const json_t *object, size_t max_body_bytes)
@@ -690,11 +737,31 @@ static void check_trusted_keys(const struct identity_config *identity, struct pr
     }
 }
 
+/* Bounds that relate two values; reported at the one the file sets (or the later one when both or neither are set). */
+static void check_sign_in(const struct identity_config *identity, const json_t *object, struct problem_list *problems)
+{
+    const json_t *sessions = json_object_get(object, "sessions"), *guard = json_object_get(object, "login_guard");
+    if (identity->sessions.absolute_timeout_s < identity->sessions.idle_timeout_s) {
+        int at_idle =
+            json_object_get(sessions, "idle_timeout_s") != NULL && json_object_get(sessions, "absolute_timeout_s") == NULL;
+        problem_list_add(problems, at_idle ? "/identity/sessions/idle_timeout_s" : "/identity/sessions/absolute_timeout_s",
+                         at_idle ? "must not exceed absolute_timeout_s (%u)" : "must not be less than idle_timeout_s (%u)",
+                         at_idle ? identity->sessions.absolute_timeout_s : identity->sessions.idle_timeout_s);
+    }
+    if (identity->login_guard.max_lock_s < identity->login_guard.lock_s) {
+        int at_lock = json_object_get(guard, "lock_s") != NULL && json_object_get(guard, "max_lock_s") == NULL;
+        problem_list_add(problems, at_lock ? "/identity/login_guard/lock_s" : "/identity/login_guard/max_lock_s",
+                         at_lock ? "must not exceed max_lock_s (%u)" : "must not be less than lock_s (%u)",
+                         at_lock ? identity->login_guard.max_lock_s : identity->login_guard.lock_s);
+    }
+}
+
 static void check_semantics(const struct config *config, const json_t *root, struct problem_list *problems)
 {
     for (size_t i = 0; i < config->num_routes; i++)
         check_route_auth(config, i, problems);
     check_trusted_keys(&config->identity, problems);
+    check_sign_in(&config->identity, json_object_get(root, "identity"), problems);
     check_listeners(config, root, problems);
     const json_t *services = json_object_get(root, "services");
     for (size_t i = 0; i < config->num_services; i++)
@@ -797,6 +864,8 @@ void config_free(struct config *config)
         free(k->typ);
     }
     free(config->identity.trusted_keys);
+    free(config->identity.sms.outbox_file);
+    free(config->identity.sms.url);
     for (size_t i = 0; i < config->num_services; i++)
         free_service(&config->services[i]);
     free(config->services);

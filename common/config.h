@@ -124,6 +124,37 @@ struct trusted_key_config {
     char *typ;    /* required JOSE typ header; default "at+jwt" (RFC 9068) */
 };
 
+enum sms_provider_kind {
+    SMS_PROVIDER_OUTBOX, /* a JSON line per message in a local file: development and tests */
+    SMS_PROVIDER_HTTP,   /* a JSON POST to the provider's URL */
+};
+
+struct sms_config {
+    int enabled; /* the `sms` section is present */
+    enum sms_provider_kind provider;
+    char *outbox_file; /* provider outbox */
+    char *url;         /* provider http: http://host[:port][/path] */
+    unsigned timeout_ms;
+    unsigned code_ttl_s;
+    unsigned max_attempts;
+    unsigned resend_interval_s;
+    unsigned daily_limit_per_mobile;
+    unsigned daily_limit_per_ip;
+};
+
+struct session_config {
+    unsigned idle_timeout_s;
+    unsigned absolute_timeout_s;
+};
+
+struct login_guard_config {
+    unsigned mobile_max_failures;
+    unsigned ip_max_failures;
+    unsigned failure_window_s;
+    unsigned lock_s;
+    unsigned max_lock_s;
+};
+
 struct identity_config {
     char *issuer;     /* iss of the tokens this gateway issues and accepts by default */
     char **audiences; /* accepted aud values on the proxy path */
@@ -134,6 +165,11 @@ struct identity_config {
     unsigned clock_skew_s;
     struct trusted_key_config *trusted_keys;
     size_t num_trusted_keys;
+    unsigned refresh_token_ttl_s;
+    unsigned refresh_reuse_grace_s;
+    struct session_config sessions;
+    struct login_guard_config login_guard;
+    struct sms_config sms;
 };
 
 struct config {

@@ -490,6 +490,59 @@ static void test_identity_and_auth(void)
                "mysql://USER[:PASSWORD]@/DATABASE?socket=/path/to/mysqld.sock");
 }
 
+/* Sessions, refresh tokens, the login guard and SMS: defaults equal to the schema's, and the rules between values. */
+static void test_sign_in_settings(void)
+{
+    struct config *config =
+        EXPECT_OK("{'identity':{'issuer':'https://i.example','sms':{'provider':'outbox','outbox_file':'o.jsonl'}}}");
+    if (config != NULL) {
+        json_t *schema = json_loads(embedded_schema_find("config.schema.json")->text, 0, NULL);
+        const struct identity_config *id = &config->identity;
+        CHECK_DEFAULT("/properties/identity/properties/refresh_token_ttl_s/default", id->refresh_token_ttl_s);
+        CHECK_DEFAULT("/properties/identity/properties/refresh_reuse_grace_s/default", id->refresh_reuse_grace_s);
+        CHECK_DEFAULT("/$defs/sessions/properties/idle_timeout_s/default", id->sessions.idle_timeout_s);
+        CHECK_DEFAULT("/$defs/sessions/properties/absolute_timeout_s/default", id->sessions.absolute_timeout_s);
+        CHECK_DEFAULT("/$defs/login_guard/properties/mobile_max_failures/default", id->login_guard.mobile_max_failures);
+        CHECK_DEFAULT("/$defs/login_guard/properties/ip_max_failures/default", id->login_guard.ip_max_failures);
+        CHECK_DEFAULT("/$defs/login_guard/properties/failure_window_s/default", id->login_guard.failure_window_s);
+        CHECK_DEFAULT("/$defs/login_guard/properties/lock_s/default", id->login_guard.lock_s);
+        CHECK_DEFAULT("/$defs/login_guard/properties/max_lock_s/default", id->login_guard.max_lock_s);
+        CHECK_DEFAULT("/$defs/sms/properties/timeout_ms/default", id->sms.timeout_ms);
+        CHECK_DEFAULT("/$defs/sms/properties/code_ttl_s/default", id->sms.code_ttl_s);
+        CHECK_DEFAULT("/$defs/sms/properties/max_attempts/default", id->sms.max_attempts);
+        CHECK_DEFAULT("/$defs/sms/properties/resend_interval_s/default", id->sms.resend_interval_s);
+        CHECK_DEFAULT("/$defs/sms/properties/daily_limit_per_mobile/default", id->sms.daily_limit_per_mobile);
+        CHECK_DEFAULT("/$defs/sms/properties/daily_limit_per_ip/default", id->sms.daily_limit_per_ip);
+        CHECK(id->sms.enabled);
+        CHECK_INT_EQ(id->sms.provider, SMS_PROVIDER_OUTBOX);
+        CHECK_STR_EQ(id->sms.outbox_file, "o.jsonl");
+        CHECK(id->sms.url == NULL);
+        json_decref(schema);
+    }
+    config_free(config);
+    config = EXPECT_OK("{'identity':{'issuer':'https://i.example'}}");
+    CHECK(config != NULL && !config->identity.sms.enabled);
+    config_free(config);
+    config =
+        EXPECT_OK("{'identity':{'issuer':'https://i.example','sms':{'provider':'http','url':'http://sms.internal:8080/send'}}}");
+    CHECK(config != NULL && config->identity.sms.provider == SMS_PROVIDER_HTTP);
+    config_free(config);
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'outbox'}}}", "/identity/sms/outbox_file",
+               "is required");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'http'}}}", "/identity/sms/url", "is required");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'http','url':'https://sms.example/send'}}}",
+               "/identity/sms/url",
+               "must be an http:// URL (the SMS provider is reached without TLS for now: keep it on a trusted network)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sessions':{'idle_timeout_s':50000}}}",
+               "/identity/sessions/idle_timeout_s", "must not exceed absolute_timeout_s (43200)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sessions':{'absolute_timeout_s':600}}}",
+               "/identity/sessions/absolute_timeout_s", "must not be less than idle_timeout_s (1800)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','login_guard':{'lock_s':3600}}}", "/identity/login_guard/lock_s",
+               "must not exceed max_lock_s (1800)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','refresh_reuse_grace_s':61}}", "/identity/refresh_reuse_grace_s",
+               "must be an integer between 0 and 60");
+}
+
 /* Allowing GET allows HEAD, as HTTP requires of GET resources. */
 static void test_get_implies_head(void)
 {
@@ -661,6 +714,7 @@ int main(void)
     test_route_body_default_follows_ceiling();
     test_get_implies_head();
     test_identity_and_auth();
+    test_sign_in_settings();
     test_many_problems_at_once();
     test_parse_and_read_errors();
     test_method_names();
