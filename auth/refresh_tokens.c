@@ -18,7 +18,8 @@ static const char *const revoke_reason_names[] = {
 
 static const char *const result_names[] = {
     [REFRESH_ROTATED] = "rotated", [REFRESH_REPEATED] = "repeated",         [REFRESH_INVALID] = "invalid",
-    [REFRESH_REUSED] = "reused",   [REFRESH_WRONG_CLIENT] = "wrong_client", [REFRESH_ERROR] = "error",
+    [REFRESH_REUSED] = "reused",   [REFRESH_WRONG_CLIENT] = "wrong_client", [REFRESH_BAD_SCOPE] = "bad_scope",
+    [REFRESH_ERROR] = "error",
 };
 
 const char *refresh_result_name(enum refresh_result result)
@@ -279,8 +280,8 @@ static enum refresh_result revoke(struct db *db, const struct token_row *row, en
 
 /* The decision, in order: what is dead stays dead; a foreign client or a reuse kills the family; then the grace. */
 static enum refresh_result decide(struct db *db, const struct identity_keys *keys, const struct refresh_policy *policy,
-                                  const unsigned char hash[SECRETS_HASH_LEN], const struct token_row *row, const char *client_id,
-                                  char new_token[SECRETS_TOKEN_BUFSIZE], char **err)
+                                  const unsigned char hash[SECRETS_HASH_LEN], struct token_row *row, const char *client_id,
+                                  const struct refresh_scope_request *scope, char new_token[SECRETS_TOKEN_BUFSIZE], char **err)
 {
     if (row->revoked)
         return REFRESH_INVALID;
@@ -288,6 +289,9 @@ static enum refresh_result decide(struct db *db, const struct identity_keys *key
         return revoke(db, row, REFRESH_REVOKED_CLIENT_MISMATCH, REFRESH_WRONG_CLIENT, err);
     if (!row->session_live || !row->account_active)
         return REFRESH_INVALID;
+    if (refresh_scope_narrow(row->grant.scope, scope->requested, scope->allowed, row->grant.access_scope,
+                             sizeof(row->grant.access_scope)) != 0)
+        return REFRESH_BAD_SCOPE;
     if (row->used) {
         if (row->in_grace && row->sealed_len > 0)
             return repeat(keys, hash, row, new_token, err);
@@ -300,7 +304,8 @@ static enum refresh_result decide(struct db *db, const struct identity_keys *key
 
 static enum refresh_result rotate_once(struct db *db, const struct identity_keys *keys, const struct refresh_policy *policy,
                                        const unsigned char hash[SECRETS_HASH_LEN], const char *client_id,
-                                       char new_token[SECRETS_TOKEN_BUFSIZE], struct refresh_grant *grant, char **err)
+                                       const struct refresh_scope_request *scope, char new_token[SECRETS_TOKEN_BUFSIZE],
+                                       struct refresh_grant *grant, char **err)
 {
     struct token_row row;
     memset(&row, 0, sizeof(row));
@@ -311,7 +316,7 @@ static enum refresh_result rotate_once(struct db *db, const struct identity_keys
     int found = read_row(db, hash, policy->reuse_grace_s, &row, err);
     enum refresh_result result = found < 0    ? REFRESH_ERROR
                                  : found == 0 ? REFRESH_INVALID
-                                              : decide(db, keys, policy, hash, &row, client_id, new_token, err);
+                                              : decide(db, keys, policy, hash, &row, client_id, scope, new_token, err);
     if (result != REFRESH_ERROR && db_commit(db) != 0) {
         fail(db, "cannot commit", err);
         result = REFRESH_ERROR;
@@ -327,7 +332,8 @@ static enum refresh_result rotate_once(struct db *db, const struct identity_keys
 
 enum refresh_result refresh_tokens_rotate(struct db *db, const struct identity_keys *keys, const struct refresh_policy *policy,
                                           const char *token, size_t len, const char *client_id,
-                                          char new_token[SECRETS_TOKEN_BUFSIZE], struct refresh_grant *grant, char **err)
+                                          const struct refresh_scope_request *scope, char new_token[SECRETS_TOKEN_BUFSIZE],
+                                          struct refresh_grant *grant, char **err)
 {
     unsigned char hash[SECRETS_HASH_LEN];
     memset(grant, 0, sizeof(*grant));
@@ -338,12 +344,12 @@ enum refresh_result refresh_tokens_rotate(struct db *db, const struct identity_k
         *err = xstrdup("refresh tokens: cannot hash the token");
         return REFRESH_ERROR;
     }
-    enum refresh_result result = rotate_once(db, keys, policy, hash, client_id, new_token, grant, err);
+    enum refresh_result result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, err);
     /* a deadlock with a parallel logout of the same session: the loser runs once more and sees the outcome */
     if (result == REFRESH_ERROR && db_error_is_retryable_txn(db)) {
         free(*err);
         *err = NULL;
-        result = rotate_once(db, keys, policy, hash, client_id, new_token, grant, err);
+        result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, err);
     }
     return result;
 }

@@ -80,8 +80,15 @@ struct refresh_grant {
     char account_id[RANDOM_ID_BUFSIZE];
     char sid[RANDOM_ID_BUFSIZE];
     char scope[REFRESH_SCOPE_MAX + 1];
-    int64_t auth_time; /* of the login, Unix seconds */
-    unsigned acr;      /* the account's assurance level now (a raise shows in the next access token) */
+    int64_t auth_time;                        /* of the login, Unix seconds */
+    unsigned acr;                             /* the account's assurance level now (a raise shows in the next access token) */
+    char access_scope[REFRESH_SCOPE_MAX + 1]; /* for the new access token: refresh_scope_narrow's result */
+};
+
+/* What the client asks for and may have, checked before anything changes. */
+struct refresh_scope_request {
+    const char *requested; /* the request's scope; NULL = all of the token's */
+    const char *allowed;   /* the client's allowed scopes today */
 };
 
 /*
@@ -98,26 +105,36 @@ enum refresh_result {
     REFRESH_INVALID,      /* unknown, expired, revoked, or its session ended or its account is not active */
     REFRESH_REUSED,       /* already used (outside the grace): the family is now revoked */
     REFRESH_WRONG_CLIENT, /* issued to another client: the family is now revoked */
+    REFRESH_BAD_SCOPE,    /* asked for more than the token grants: nothing changed, the token is still valid */
     REFRESH_ERROR,
 };
 
-/* "rotated", "repeated", "invalid", "reused", "wrong_client", "error": for logs and metrics. */
+/* "rotated", "repeated", "invalid", "reused", "wrong_client", "bad_scope", "error": for logs and metrics. */
 const char *refresh_result_name(enum refresh_result result);
 
 /*
- * Uses `token` on behalf of the authenticated `client_id`. On
- * REFRESH_ROTATED and REFRESH_REPEATED `new_token` and `grant` are filled;
- * on REFRESH_REUSED and REFRESH_WRONG_CLIENT `grant` names the revoked family.
+ * Uses `token` on behalf of the authenticated `client_id`. The scope of the
+ * new access token is settled first (refresh_scope_narrow), so a bad scope
+ * request consumes nothing. On REFRESH_ROTATED and REFRESH_REPEATED
+ * `new_token` and `grant` are filled; on REFRESH_REUSED and
+ * REFRESH_WRONG_CLIENT `grant` names the revoked family.
  */
 enum refresh_result refresh_tokens_rotate(struct db *db, const struct identity_keys *keys, const struct refresh_policy *policy,
                                           const char *token, size_t len, const char *client_id,
-                                          char new_token[SECRETS_TOKEN_BUFSIZE], struct refresh_grant *grant, char **err);
+                                          const struct refresh_scope_request *scope, char new_token[SECRETS_TOKEN_BUFSIZE],
+                                          struct refresh_grant *grant, char **err);
 
 /* Revokes every token of a family / of a session not revoked yet. The number revoked, or -1. */
 long refresh_tokens_revoke_family(struct db *db, const char *family_id, enum refresh_revoke_reason reason, char **err);
 long refresh_tokens_revoke_session(struct db *db, const char *sid, enum refresh_revoke_reason reason, char **err);
 
-/* Wipes up to `limit` sealed successors whose grace window has passed. The number wiped, or -1. */
+/*
+ * Wipes up to `limit` sealed successors whose grace window has passed (those
+ * whose successor was never used; the others are wiped by the rotation
+ * itself). The token endpoint runs it after about one rotation in 64, which
+ * keeps the leftovers to seconds' worth without a timer of its own.
+ * The number wiped, or -1.
+ */
 long refresh_tokens_sweep(struct db *db, unsigned limit, char **err);
 
 /*

@@ -32,6 +32,23 @@ enum gateway_error {
     GW_ERR_STEP_UP_REQUIRED,      /* 401 insufficient_user_authentication */
     GW_ERR_INSUFFICIENT_SCOPE,    /* 403 insufficient_scope */
     GW_ERR_USER_TOKEN_REQUIRED,   /* 403 user_token_required */
+    /* the sign-in API (/v1/auth/...) */
+    GW_ERR_INVALID_CLIENT,            /* 401 invalid_client */
+    GW_ERR_INVALID_SCOPE,             /* 400 invalid_scope */
+    GW_ERR_INVALID_MOBILE,            /* 400 invalid_mobile */
+    GW_ERR_INVALID_CREDENTIALS,       /* 401 invalid_credentials */
+    GW_ERR_TOO_MANY_ATTEMPTS,         /* 429 too_many_attempts */
+    GW_ERR_SMS_TOO_SOON,              /* 429 sms_too_soon */
+    GW_ERR_SMS_DAILY_LIMIT,           /* 429 sms_daily_limit */
+    GW_ERR_SMS_UNAVAILABLE,           /* 503 sms_unavailable */
+    GW_ERR_SIGN_IN_UNAVAILABLE,       /* 503 sign_in_unavailable */
+    GW_ERR_ACCOUNT_DISABLED,          /* 403 account_disabled */
+    GW_ERR_REAUTHENTICATION_REQUIRED, /* 401 reauthentication_required */
+    GW_ERR_PASSWORD_TOO_SHORT,        /* 400 password_too_short */
+    GW_ERR_PASSWORD_TOO_LONG,         /* 400 password_too_long */
+    GW_ERR_PASSWORD_BAD_CHARACTERS,   /* 400 password_bad_characters */
+    GW_ERR_PASSWORD_ALL_DIGITS,       /* 400 password_all_digits */
+    GW_ERR_PASSWORD_CONTAINS_MOBILE,  /* 400 password_contains_mobile */
     GW_ERR__COUNT
 };
 

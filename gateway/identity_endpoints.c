@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "gateway/auth_api.h"
 #include "gateway/oauth_token.h"
 
 /* Relying parties cache the JWKS; keys overlap for a whole rotation period, so a minute of staleness is harmless. */
@@ -34,6 +35,27 @@ static void serve_jwks(struct request_ctx *rc)
     h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
+/* The JSON sign-in API for first-party apps (auth_api.h). */
+static int dispatch_sign_in_api(struct request_ctx *rc, const char *path, size_t path_len)
+{
+    static const struct {
+        const char *path;
+        size_t len;
+        void (*serve)(struct request_ctx *rc);
+    } endpoints[] = {
+        {H2O_STRLIT("/v1/auth/sms"), auth_api_sms},
+        {H2O_STRLIT("/v1/auth/login"), auth_api_login},
+        {H2O_STRLIT("/v1/auth/password"), auth_api_password},
+    };
+    for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        if (h2o_memis(path, path_len, endpoints[i].path, endpoints[i].len)) {
+            endpoints[i].serve(rc);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t path_len)
 {
     const struct snapshot *snapshot = rc->holder->snapshot;
@@ -47,5 +69,5 @@ int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t 
         oauth_token_endpoint(rc);
         return 1;
     }
-    return 0;
+    return dispatch_sign_in_api(rc, path, path_len);
 }

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "common/config.h"
+#include "auth/identity_keys.h"
 #include "auth/revocation_set.h"
 #include "gateway/access_log.h"
 #include "gateway/loop_thread.h"
@@ -47,6 +48,8 @@ struct server {
     struct worker_pool *workers;      /* blocking work (database, password hashing); NULL without a database */
     unsigned char token_hash_key[32]; /* derived from the master key at start; read-only afterwards */
     int has_token_hash_key;
+    struct identity_keys identity_keys; /* the sign-in API's keys, derived at start; read-only afterwards */
+    int has_identity_keys;
     uint64_t generation;
     atomic_ullong reloads_ok;
     atomic_ullong reloads_failed;

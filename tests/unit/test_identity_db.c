@@ -322,13 +322,21 @@ static void test_sessions(struct db *db)
 
 static const struct refresh_policy refresh_policy = {.ttl_s = 3600, .reuse_grace_s = 10};
 
+static enum refresh_result use_scoped(struct db *db, const char *token, const char *client, const char *requested,
+                                      char next[SECRETS_TOKEN_BUFSIZE], struct refresh_grant *grant)
+{
+    struct refresh_scope_request scope = {.requested = requested, .allowed = "a b c"};
+    char *err = NULL;
+    enum refresh_result r =
+        refresh_tokens_rotate(db, &keys, &refresh_policy, token, strlen(token), client, &scope, next, grant, &err);
+    print_err(&err);
+    return r;
+}
+
 static enum refresh_result use(struct db *db, const char *token, const char *client, char next[SECRETS_TOKEN_BUFSIZE])
 {
     struct refresh_grant grant;
-    char *err = NULL;
-    enum refresh_result r = refresh_tokens_rotate(db, &keys, &refresh_policy, token, strlen(token), client, next, &grant, &err);
-    print_err(&err);
-    return r;
+    return use_scoped(db, token, client, NULL, next, &grant);
 }
 
 static void test_refresh(struct db *db)
@@ -342,7 +350,16 @@ static void test_refresh(struct db *db)
     CHECK_INT_EQ(sessions_create(db, keys.token_hash, &session_policy, &a, SESSION_AMR_SMS, "app", secret, &s, &err), 0);
     CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a b", t1, family, &err), 0);
     print_err(&err);
-    CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_ROTATED);
+    /* a wider scope is refused before anything changes: the token still works afterwards */
+    struct refresh_grant grant;
+    CHECK_INT_EQ(use_scoped(db, t1, "app", "a c", t2, &grant), REFRESH_BAD_SCOPE);
+    CHECK_INT_EQ(use_scoped(db, t1, "app", "b", t2, &grant), REFRESH_ROTATED);
+    CHECK_STR_EQ(grant.access_scope, "b");
+    CHECK_STR_EQ(grant.scope, "a b"); /* the refresh token keeps what was granted */
+    CHECK_STR_EQ(grant.account_id, a.id);
+    CHECK_STR_EQ(grant.sid, s.sid);
+    CHECK_INT_EQ(grant.acr, 1);
+    CHECK_INT_EQ(grant.auth_time, s.auth_time);
     CHECK(strcmp(t1, t2) != 0);
     /* a repeat within the grace window by the same client: the same successor, nothing revoked */
     CHECK_INT_EQ(use(db, t1, "app", again), REFRESH_REPEATED);

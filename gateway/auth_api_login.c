@@ -1,0 +1,214 @@
+/*
+ * auth_api_login.c — POST /v1/auth/login: {"client_id", "mobile", "code"}
+ * or {"client_id", "mobile", "password"} (plus "client_secret" for a
+ * confidential app and an optional "scope") -> 200 with an access token, a
+ * refresh token, the granted scope and the SSO session id.
+ *
+ * A first SMS login registers the number (assurance level 1). Every way of
+ * getting the credentials wrong — unknown number, no password set, wrong
+ * password, wrong, used or expired code — is the same 401 with the same
+ * body, and a password login for a number without an account or without a
+ * password costs a dummy Argon2id verification, so neither the answer nor
+ * its timing tells whether an account exists. Before anything is checked the
+ * attempt is charged to the login guard, per client address and (for
+ * passwords) per mobile number, whether or not the account exists; a locked
+ * key gets 429 with Retry-After. An SMS login lifts the number's lock.
+ */
+#include "gateway/auth_api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/identifiers.h"
+#include "auth/login_guard.h"
+#include "auth/password.h"
+#include "auth/sms.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "gateway/auth_api_common.h"
+#include "gateway/server.h"
+
+struct login_job {
+    struct async_request ar; /* first: the job is freed through it */
+    struct api_client client;
+    char mobile[IDENTIFIERS_MOBILE_BUFSIZE];
+    char code[SMS_CODE_BUFSIZE];
+    char *password; /* NULL: an SMS login */
+    size_t password_len;
+    char *scope; /* requested; NULL = everything the client may have */
+    char client_ip[INET6_ADDRSTRLEN];
+    struct api_outcome outcome;
+    struct api_tokens tokens;
+};
+
+static int charge(struct login_job *job, struct db *db, enum login_guard_kind kind, const char *subject)
+{
+    unsigned retry = 0;
+    char *err = NULL;
+    switch (login_guard_charge(db, &job->ar.snapshot->config->identity.login_guard, kind, subject, &retry, &err)) {
+    case LOGIN_GUARD_ALLOWED:
+        return 0;
+    case LOGIN_GUARD_LOCKED:
+        return auth_api_fail(&job->outcome, GW_ERR_TOO_MANY_ATTEMPTS, retry);
+    default:
+        return auth_api_unavailable(&job->outcome, "the login guard failed", err);
+    }
+}
+
+/* Keeps stored hashes at the current Argon2 parameters; a failure only means the next login tries again. */
+static void rehash_if_needed(struct db *db, const struct login_job *job, const struct account *account)
+{
+    char phc[PASSWORD_PHC_BUFSIZE], *err = NULL;
+    if (password_needs_rehash(account->password_hash) != 1 ||
+        password_hash(job->password, job->password_len, phc, sizeof(phc)) != 0)
+        return;
+    if (accounts_set_password(db, account->id, phc, &err) != ACCOUNTS_OK) {
+        log_warn("sign-in: cannot store a rehashed password: %s", err != NULL ? err : "account vanished");
+        free(err);
+    }
+}
+
+static int check_password(struct login_job *job, struct db *db, struct account *account)
+{
+    char *err = NULL;
+    if (charge(job, db, LOGIN_GUARD_MOBILE, job->mobile) != 0)
+        return -1;
+    int found = accounts_find_by_mobile(db, job->mobile, account, &err);
+    if (found < 0)
+        return auth_api_unavailable(&job->outcome, "cannot load the account", err);
+    int has_password = found == 1 && account->password_hash[0] != '\0';
+    /* no account or no password: the same Argon2 cost as a wrong password, so timing does not tell them apart */
+    enum password_result result = has_password ? password_verify(account->password_hash, job->password, job->password_len)
+                                               : password_verify_dummy(job->password, job->password_len);
+    if (result == PASSWORD_ERROR && has_password)
+        log_error("sign-in: the stored password hash of account %s cannot be used", account->id);
+    if (result != PASSWORD_MATCH)
+        return auth_api_fail(&job->outcome, GW_ERR_INVALID_CREDENTIALS, 0);
+    rehash_if_needed(db, job, account);
+    return 0;
+}
+
+static int check_code(struct login_job *job, struct db *db, struct account *account)
+{
+    char *err = NULL;
+    int created = 0;
+    const struct sms_config *sms = &job->ar.snapshot->config->identity.sms;
+    switch (sms_verify(db, job->ar.server->identity_keys.sms_code_hash, sms, job->mobile, SMS_PURPOSE_LOGIN, job->code, &err)) {
+    case SMS_CODE_OK:
+        break;
+    case SMS_CODE_WRONG:
+    case SMS_CODE_UNUSABLE:
+        return auth_api_fail(&job->outcome, GW_ERR_INVALID_CREDENTIALS, 0);
+    default:
+        return auth_api_unavailable(&job->outcome, "cannot check the SMS code", err);
+    }
+    if (accounts_find_or_create_by_mobile(db, job->mobile, account, &created, &err) != 1)
+        return auth_api_unavailable(&job->outcome, "cannot register the account", err);
+    return 0;
+}
+
+/* Charges the address, then checks the code or the password; on success refunds and lifts what the login proved. */
+static int authenticate_person(struct login_job *job, struct db *db, struct account *account)
+{
+    char *err = NULL;
+    if (charge(job, db, LOGIN_GUARD_IP, job->client_ip) != 0)
+        return -1;
+    if ((job->password != NULL ? check_password(job, db, account) : check_code(job, db, account)) != 0)
+        return -1;
+    if (login_guard_succeeded(db, LOGIN_GUARD_MOBILE, job->mobile, &err) != 0 ||
+        login_guard_succeeded(db, LOGIN_GUARD_IP, job->client_ip, &err) != 0)
+        return auth_api_unavailable(&job->outcome, "cannot record the successful login", err);
+    if (account->status != ACCOUNT_ACTIVE)
+        return auth_api_fail(&job->outcome, GW_ERR_ACCOUNT_DISABLED, 0);
+    return 0;
+}
+
+static void work(struct async_request *ar, struct worker_ctx *ctx)
+{
+    struct login_job *job = (struct login_job *)ar;
+    struct oauth_client client;
+    struct account account;
+    char scope[AUTH_API_SCOPE_MAX + 1];
+    struct db *db = auth_api_db(ar, ctx, &job->outcome);
+    if (db == NULL || auth_api_authenticate(db, ar, &job->client, &client, &job->outcome) != 0)
+        return;
+    if (clients_resolve_scope(&client, job->scope, scope, sizeof(scope)) != 0)
+        auth_api_fail(&job->outcome, GW_ERR_INVALID_SCOPE, 0);
+    else if (authenticate_person(job, db, &account) == 0)
+        auth_api_sign_in(db, ar, &client, &account, job->password != NULL ? SESSION_AMR_PWD : SESSION_AMR_SMS, scope, &job->tokens,
+                         &job->outcome);
+    oauth_client_clear(&client);
+    secrets_wipe(&account, sizeof(account));
+}
+
+static void respond(struct async_request *ar, struct request_ctx *rc)
+{
+    struct login_job *job = (struct login_job *)ar;
+    if (job->outcome.failed) {
+        auth_api_send_error(rc, &job->outcome);
+        return;
+    }
+    struct strbuf body = STRBUF_INIT;
+    strbuf_append_char(&body, '{');
+    auth_api_append_tokens(&body, &job->tokens);
+    strbuf_append_char(&body, '}');
+    auth_api_send_json(rc, 200, "OK", &body);
+}
+
+static void destroy(struct async_request *ar)
+{
+    struct login_job *job = (struct login_job *)ar;
+    auth_api_client_clear(&job->client);
+    if (job->password != NULL) {
+        secrets_wipe(job->password, job->password_len);
+        free(job->password);
+    }
+    free(job->scope);
+    auth_api_tokens_clear(&job->tokens);
+    secrets_wipe(job->code, sizeof(job->code));
+    free(job);
+}
+
+/* Fills the job from the body: GW_ERR__COUNT when it is acceptable, else the error to answer. */
+static enum gateway_error read_request(const json_t *body, struct login_job *job)
+{
+    int too_long = 0;
+    const char *mobile = auth_api_field(body, "mobile", 64, &too_long);
+    const char *code = auth_api_field(body, "code", 64, &too_long);
+    const char *password = auth_api_field(body, "password", PASSWORD_MAX_BYTES, &too_long);
+    const char *scope = auth_api_field(body, "scope", AUTH_API_SCOPE_MAX, &too_long);
+    if (auth_api_read_client(body, &job->client) != 0 || too_long || (code == NULL) == (password == NULL))
+        return GW_ERR_BAD_REQUEST;
+    if (mobile == NULL || identifiers_mobile_normalise(mobile, strlen(mobile), job->mobile) != IDENTIFIER_OK)
+        return GW_ERR_INVALID_MOBILE;
+    if (code != NULL && !sms_code_is_wellformed(code, strlen(code)))
+        return GW_ERR_INVALID_CREDENTIALS; /* cannot be right: no need to spend an attempt on it */
+    if (password != NULL && password[0] == '\0')
+        return GW_ERR_INVALID_CREDENTIALS;
+    if (code != NULL)
+        memcpy(job->code, code, SMS_CODE_BUFSIZE);
+    if (password != NULL) {
+        job->password_len = strlen(password);
+        job->password = xstrdup(password);
+    }
+    job->scope = scope != NULL ? xstrdup(scope) : NULL;
+    return GW_ERR__COUNT;
+}
+
+void auth_api_login(struct request_ctx *rc)
+{
+    static const char *const fields[] = {"client_id", "client_secret", "mobile", "code", "password", "scope", NULL};
+    json_t *body = auth_api_read_body(rc, fields);
+    if (body == NULL)
+        return;
+    struct login_job *job = xcalloc(1, sizeof(*job));
+    enum gateway_error error = read_request(body, job);
+    json_decref(body);
+    if (error != GW_ERR__COUNT) {
+        request_send_error(rc, error);
+        destroy(&job->ar);
+        return;
+    }
+    memcpy(job->client_ip, rc->client_ip, sizeof(job->client_ip));
+    async_request_start(rc, &job->ar, work, respond, destroy);
+}
