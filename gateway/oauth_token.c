@@ -8,11 +8,13 @@
 
 #include "auth/access_token.h"
 #include "auth/clients.h"
+#include "auth/refresh_tokens.h"
 #include "common/form.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "gateway/async_request.h"
+#include "gateway/auth_api_common.h"
 #include "gateway/server.h"
 
 #define MAX_SECRET_LEN 256
@@ -22,14 +24,17 @@ struct token_job {
     char client_id[CLIENT_ID_MAX + 1];
     char secret[MAX_SECRET_LEN + 1];
     size_t secret_len;
+    int has_secret; /* 0: a public client names itself with client_id alone (refresh_token grant only) */
     int used_basic;
     char *requested_scope; /* NULL: all the client may have */
+    char *refresh_token;   /* the refresh_token grant's token; NULL for client_credentials */
     /* results */
     const char *error; /* RFC 6749 error code, NULL on success */
     const char *error_description;
     char *access_token;
-    char scope[1024];
+    char scope[REFRESH_SCOPE_MAX + 1];
     unsigned expires_in;
+    char new_refresh_token[SECRETS_TOKEN_BUFSIZE]; /* "" unless the grant rotated one */
 };
 
 /* ---- answers ---- */
@@ -79,6 +84,10 @@ static void send_token(struct request_ctx *rc, const struct token_job *job)
     strbuf_append_json_string(&body, job->access_token, strlen(job->access_token));
     strbuf_appendf(&body, ",\"token_type\":\"Bearer\",\"expires_in\":%u,\"scope\":", job->expires_in);
     strbuf_append_json_string(&body, job->scope, strlen(job->scope));
+    if (job->new_refresh_token[0] != '\0') {
+        strbuf_append_str(&body, ",\"refresh_token\":");
+        strbuf_append_json_string(&body, job->new_refresh_token, strlen(job->new_refresh_token));
+    }
     strbuf_append_char(&body, '}');
     send_json(rc, 200, "OK", &body);
 }
@@ -101,10 +110,17 @@ static int authenticate(struct token_job *job, struct db *db, const struct serve
         free(err);
         return fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
     }
-    /* one answer for unknown client, wrong secret and disabled client: nothing to probe */
-    if (found == 0 || !client->active || !server->has_token_hash_key ||
-        !clients_secret_matches(client, server->token_hash_key, job->secret, job->secret_len, (int64_t)time(NULL)))
+    /* one answer for unknown client, wrong secret and disabled client: nothing to probe. A confidential client always
+     * proves itself; a public one (an app cannot keep a secret) names itself, which only the refresh_token grant accepts,
+     * and the refresh token is bound to that client. */
+    int ok = found == 1 && client->active && server->has_token_hash_key &&
+             (client->confidential ? job->has_secret && clients_secret_matches(client, server->token_hash_key, job->secret,
+                                                                               job->secret_len, (int64_t)time(NULL))
+                                   : !job->has_secret && job->refresh_token != NULL);
+    if (!ok) {
+        oauth_client_clear(client);
         return fail(job, "invalid_client", "Client authentication failed.");
+    }
     return 0;
 }
 
@@ -152,6 +168,73 @@ static void work_client_credentials(struct async_request *ar, struct worker_ctx 
     oauth_client_clear(&client);
 }
 
+/* ---- refresh_token (RFC 6749 §6) ---- */
+
+static const char *const INVALID_REFRESH = "The refresh token is invalid, expired or revoked.";
+
+/* Maps a rotation that issued nothing to its RFC 6749 error; reuse is logged (an attack or a badly broken app). */
+static void refuse_refresh(struct token_job *job, enum refresh_result result, const struct refresh_grant *grant, char *err)
+{
+    if (result == REFRESH_REUSED || result == REFRESH_WRONG_CLIENT)
+        log_warn("refresh token %s: family %s of client %s revoked (presented by client %s)", refresh_result_name(result),
+                 grant->family_id, grant->client_id, job->client_id);
+    if (result == REFRESH_ERROR) {
+        log_error("token endpoint: %s", err != NULL ? err : "refresh failed");
+        fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
+    } else if (result == REFRESH_BAD_SCOPE) {
+        fail(job, "invalid_scope", "The requested scope exceeds what the refresh token grants.");
+    } else {
+        fail(job, "invalid_grant", INVALID_REFRESH);
+    }
+    free(err);
+}
+
+static void rotate(struct token_job *job, struct db *db, const struct async_request *ar, const struct oauth_client *client)
+{
+    const struct identity_config *identity = &ar->snapshot->config->identity;
+    const struct refresh_policy policy = {.ttl_s = identity->refresh_token_ttl_s, .reuse_grace_s = identity->refresh_reuse_grace_s};
+    const struct refresh_scope_request scope = {.requested = job->requested_scope, .allowed = client->allowed_scopes};
+    struct refresh_grant grant;
+    char *err = NULL;
+    enum refresh_result result =
+        refresh_tokens_rotate(db, &ar->server->identity_keys, &policy, job->refresh_token, strlen(job->refresh_token),
+                              client->client_id, &scope, job->new_refresh_token, &grant, &err);
+    if (result != REFRESH_ROTATED && result != REFRESH_REPEATED) {
+        refuse_refresh(job, result, &grant, err);
+        return;
+    }
+    snprintf(job->scope, sizeof(job->scope), "%s", grant.access_scope);
+    job->access_token = auth_api_access_token(ar->snapshot, grant.account_id, client->client_id, job->scope, grant.sid, grant.acr,
+                                              grant.auth_time, &job->expires_in);
+    if (job->access_token == NULL)
+        fail(job, "temporarily_unavailable", "The token could not be signed.");
+    /* a cheap, timer-free sweep: the new token is random, so this runs after about one rotation in 64 */
+    if (result == REFRESH_ROTATED && job->new_refresh_token[0] == 'A' && refresh_tokens_sweep(db, 100, &err) < 0) {
+        log_warn("token endpoint: %s", err);
+        free(err);
+    }
+}
+
+static void work_refresh_token(struct async_request *ar, struct worker_ctx *ctx)
+{
+    struct token_job *job = (struct token_job *)ar;
+    const char *db_err = NULL;
+    struct db *db = worker_ctx_db(ctx, &db_err);
+    if (db == NULL || !ar->server->has_identity_keys) {
+        log_error("token endpoint: %s", db == NULL ? db_err : "no master key: refresh tokens cannot be checked");
+        fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
+        return;
+    }
+    struct oauth_client client;
+    if (authenticate(job, db, ar->server, &client) != 0)
+        return;
+    if (!clients_grant_allowed(&client, "refresh_token"))
+        fail(job, "unauthorized_client", "This client may not use the refresh_token grant.");
+    else
+        rotate(job, db, ar, &client);
+    oauth_client_clear(&client);
+}
+
 static void respond(struct async_request *ar, struct request_ctx *rc)
 {
     struct token_job *job = (struct token_job *)ar;
@@ -167,6 +250,11 @@ static void destroy(struct async_request *ar)
     OPENSSL_cleanse(job->secret, sizeof(job->secret));
     free(job->requested_scope);
     free(job->access_token);
+    if (job->refresh_token != NULL) {
+        OPENSSL_cleanse(job->refresh_token, strlen(job->refresh_token));
+        free(job->refresh_token);
+    }
+    OPENSSL_cleanse(job->new_refresh_token, sizeof(job->new_refresh_token));
     free(job);
 }
 
@@ -222,7 +310,7 @@ static const char *read_request(struct request_ctx *rc, const struct form *form,
     if (authorization.base != NULL && body_secret != NULL)
         return "Use one client authentication method, not two.";
     if (authorization.base != NULL) {
-        job->used_basic = 1;
+        job->used_basic = job->has_secret = 1;
         if (parse_basic(authorization, job) != 0 || (body_id != NULL && strcmp(body_id, job->client_id) != 0)) {
             *error = "invalid_client";
             return "Client authentication failed.";
@@ -230,8 +318,11 @@ static const char *read_request(struct request_ctx *rc, const struct form *form,
     } else if (body_id != NULL && body_secret != NULL && strlen(body_id) < sizeof(job->client_id) &&
                strlen(body_secret) <= MAX_SECRET_LEN) {
         strcpy(job->client_id, body_id);
+        job->has_secret = 1;
         job->secret_len = strlen(body_secret);
         memcpy(job->secret, body_secret, job->secret_len + 1);
+    } else if (body_id != NULL && body_id[0] != '\0' && body_secret == NULL && strlen(body_id) < sizeof(job->client_id)) {
+        strcpy(job->client_id, body_id); /* a public client: accepted by the refresh_token grant only (authenticate) */
     } else {
         *error = "invalid_client";
         return "Client authentication is required.";
@@ -239,6 +330,16 @@ static const char *read_request(struct request_ctx *rc, const struct form *form,
     const char *scope = form_get(form, "scope");
     if (scope != NULL)
         job->requested_scope = xstrdup(scope);
+    return NULL;
+}
+
+/* The refresh_token grant's own parameter (RFC 6749 §6). */
+static const char *read_refresh_token(const struct form *form, struct token_job *job)
+{
+    const char *token = form_get(form, "refresh_token");
+    if (token == NULL || token[0] == '\0')
+        return "refresh_token is required.";
+    job->refresh_token = xstrdup(token);
     return NULL;
 }
 
@@ -265,17 +366,18 @@ void oauth_token_endpoint(struct request_ctx *rc)
     const char *grant_type = form_get(&form, "grant_type");
     struct token_job *job = xcalloc(1, sizeof(*job));
     const char *error = "invalid_request", *description = NULL;
+    int refresh = grant_type != NULL && strcmp(grant_type, "refresh_token") == 0;
     if (grant_type == NULL)
         description = "grant_type is required.";
-    else if (strcmp(grant_type, "client_credentials") != 0)
+    else if (!refresh && strcmp(grant_type, "client_credentials") != 0)
         error = "unsupported_grant_type", description = "This grant type is not supported.";
-    else
-        description = read_request(rc, &form, job, &error);
+    else if ((description = read_request(rc, &form, job, &error)) == NULL && refresh)
+        description = read_refresh_token(&form, job);
     form_clear(&form);
     if (description != NULL) {
         send_oauth_error(rc, error, description, job->used_basic);
         destroy(&job->ar);
         return;
     }
-    async_request_start(rc, &job->ar, work_client_credentials, respond, destroy);
+    async_request_start(rc, &job->ar, refresh ? work_refresh_token : work_client_credentials, respond, destroy);
 }

@@ -2,12 +2,17 @@
  * oauth_token.h — POST /oauth/token (RFC 6749 §3.2), the token endpoint.
  *
  * Grants: client_credentials (a confidential client on its own behalf, e.g. a
- * department service or an integrator's back end). authorization_code and
- * refresh_token join with the browser and app sign-in flows.
+ * department service or an integrator's back end) and refresh_token (RFC
+ * 6749 §6: rotation on every use, reuse detection and the grace window of
+ * auth/refresh_tokens.h; the scope may only narrow). authorization_code
+ * joins with the browser sign-in flow.
  *
  * Client authentication: client_secret_basic (HTTP Basic with the URL-encoded
  * id and secret, RFC 6749 §2.3.1) or client_secret_post (client_id and
- * client_secret in the form) — exactly one of them. Errors use RFC 6749 §5.2's
+ * client_secret in the form) — exactly one of them. A public client (a
+ * mobile app, which cannot keep a secret) sends its client_id alone, which
+ * only the refresh_token grant accepts: the token itself is the credential,
+ * bound to that client. Errors use RFC 6749 §5.2's
  * {"error","error_description"} shape, which OAuth client libraries expect,
  * not the gateway's envelope; answers are never cached (no-store).
  *
