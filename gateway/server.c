@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "gateway/client_connection.h"
 #include "gateway/key_sync.h"
+#include "gateway/revocation_sync.h"
 #include "common/db.h"
 #include "gateway/ops.h"
 #include "gateway/pipeline.h"
@@ -496,8 +497,13 @@ static void wait_for_signals(struct server *server, const sigset_t *signals)
     for (;;) {
         int sig = sigtimedwait(signals, NULL, &poll_interval);
         if (sig < 0) {
-            if (errno == EAGAIN && key_sync_poll(server->keys) == KEY_SYNC_CHANGED)
+            if (errno != EAGAIN)
+                continue;
+            if (key_sync_poll(server->keys) == KEY_SYNC_CHANGED)
                 rebuild_for_keys(server);
+            struct revocation_set *revocations = server->revocations != NULL ? revocation_sync_poll(server->revocations) : NULL;
+            if (revocations != NULL)
+                server_publish_revocations(server, revocations);
             continue;
         }
         if (sig == SIGHUP) {
@@ -601,6 +607,7 @@ static int start(struct server *server)
         return 1;
     if (start_workers(server) != 0)
         return 1;
+    server->revocations = revocation_sync_new(config);
     server->health = health_checker_start();
     health_checker_update(server->health, server->current->services);
     server->threads = xcalloc(server->num_threads, sizeof(*server->threads));
