@@ -38,6 +38,18 @@ static int fail(struct db *db, const char *what, char **err)
     return -1;
 }
 
+static enum db_get copy_blob(struct db_result *res, size_t col, unsigned char *out, size_t size, size_t *len)
+{
+    const void *data = NULL;
+    enum db_get got = db_result_blob(res, col, &data, len);
+    if (got != DB_GET_OK)
+        return got;
+    if (*len > size)
+        return DB_GET_ERROR;
+    memcpy(out, data, *len);
+    return DB_GET_OK;
+}
+
 /* ---- scopes ---- */
 
 static int has_word(const char *list, const char *word, size_t len)
@@ -126,14 +138,36 @@ long refresh_tokens_revoke_session(struct db *db, const char *sid, enum refresh_
     return (long)db_affected_rows(db);
 }
 
+/*
+ * The candidates are read without locks, then wiped one row at a time by primary key: a locking range UPDATE over the
+ * sealed_until index would take gap locks that deadlock with rotations (which update that index too), while a
+ * single-row statement holds one lock at a time and can only wait, never close a cycle.
+ */
 long refresh_tokens_sweep(struct db *db, unsigned limit, char **err)
 {
-    if (db_exec(db, DB_IDEMPOTENT,
-                "UPDATE refresh_tokens SET successor_sealed = NULL, sealed_until = NULL WHERE sealed_until < UTC_TIMESTAMP(6) "
-                "LIMIT ?",
-                DB_ARGS(db_uint(limit))) != 0)
-        return fail(db, "cannot sweep sealed successors", err);
-    return (long)db_affected_rows(db);
+    struct db_result *res =
+        db_query(db, DB_IDEMPOTENT, "SELECT token_hash FROM refresh_tokens WHERE sealed_until < UTC_TIMESTAMP(6) LIMIT ?",
+                 DB_ARGS(db_uint(limit)));
+    if (res == NULL)
+        return fail(db, "cannot find sealed successors to sweep", err);
+    size_t count = (size_t)db_result_rows(res), n = 0;
+    unsigned char(*hashes)[SECRETS_HASH_LEN] = xcalloc(count + 1, sizeof(*hashes));
+    size_t len = 0;
+    while (n < count && db_result_next(res) == 1 && copy_blob(res, 0, hashes[n], SECRETS_HASH_LEN, &len) == DB_GET_OK &&
+           len == SECRETS_HASH_LEN)
+        n++;
+    long wiped = 0;
+    for (size_t i = 0; i < n && wiped >= 0; i++) {
+        if (db_exec(db, DB_IDEMPOTENT,
+                    "UPDATE refresh_tokens SET successor_sealed = NULL, sealed_until = NULL WHERE token_hash = ? "
+                    "AND sealed_until < UTC_TIMESTAMP(6)",
+                    DB_ARGS(db_blob(hashes[i], SECRETS_HASH_LEN))) != 0)
+            wiped = fail(db, "cannot sweep sealed successors", err);
+        else
+            wiped += (long)db_affected_rows(db);
+    }
+    free(hashes);
+    return wiped;
 }
 
 /* ---- rotating ---- */
@@ -153,18 +187,6 @@ static void successor_ad(const unsigned char hash[SECRETS_HASH_LEN], char out[64
     char hex[SECRETS_HASH_HEX_BUFSIZE];
     secrets_hex_encode(hash, SECRETS_HASH_LEN, hex);
     snprintf(out, 64 + 32, "refresh_tokens.successor:%s", hex);
-}
-
-static enum db_get copy_blob(struct db_result *res, size_t col, unsigned char *out, size_t size, size_t *len)
-{
-    const void *data = NULL;
-    enum db_get got = db_result_blob(res, col, &data, len);
-    if (got != DB_GET_OK)
-        return got;
-    if (*len > size)
-        return DB_GET_ERROR;
-    memcpy(out, data, *len);
-    return DB_GET_OK;
 }
 
 static int read_flags(struct db_result *res, struct token_row *row)
@@ -305,7 +327,7 @@ static enum refresh_result decide(struct db *db, const struct identity_keys *key
 static enum refresh_result rotate_once(struct db *db, const struct identity_keys *keys, const struct refresh_policy *policy,
                                        const unsigned char hash[SECRETS_HASH_LEN], const char *client_id,
                                        const struct refresh_scope_request *scope, char new_token[SECRETS_TOKEN_BUFSIZE],
-                                       struct refresh_grant *grant, char **err)
+                                       struct refresh_grant *grant, int *retryable, char **err)
 {
     struct token_row row;
     memset(&row, 0, sizeof(row));
@@ -322,6 +344,7 @@ static enum refresh_result rotate_once(struct db *db, const struct identity_keys
         result = REFRESH_ERROR;
     }
     if (result == REFRESH_ERROR) {
+        *retryable = db_error_is_retryable_txn(db); /* before the rollback clears the error */
         db_rollback(db);
         secrets_wipe(new_token, SECRETS_TOKEN_BUFSIZE);
     }
@@ -344,12 +367,14 @@ enum refresh_result refresh_tokens_rotate(struct db *db, const struct identity_k
         *err = xstrdup("refresh tokens: cannot hash the token");
         return REFRESH_ERROR;
     }
-    enum refresh_result result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, err);
-    /* a deadlock with a parallel logout of the same session: the loser runs once more and sees the outcome */
-    if (result == REFRESH_ERROR && db_error_is_retryable_txn(db)) {
+    int retryable = 0;
+    enum refresh_result result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, &retryable, err);
+    /* a deadlock (e.g. with a parallel logout of the same session): the loser runs once more and sees the outcome */
+    if (result == REFRESH_ERROR && retryable) {
         free(*err);
         *err = NULL;
-        result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, err);
+        retryable = 0;
+        result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, &retryable, err);
     }
     return result;
 }
