@@ -265,6 +265,22 @@ static void test_catalogue_codes(void)
         {GW_ERR_STEP_UP_REQUIRED, 401, "insufficient_user_authentication"},
         {GW_ERR_INSUFFICIENT_SCOPE, 403, "insufficient_scope"},
         {GW_ERR_USER_TOKEN_REQUIRED, 403, "user_token_required"},
+        {GW_ERR_INVALID_CLIENT, 401, "invalid_client"},
+        {GW_ERR_INVALID_SCOPE, 400, "invalid_scope"},
+        {GW_ERR_INVALID_MOBILE, 400, "invalid_mobile"},
+        {GW_ERR_INVALID_CREDENTIALS, 401, "invalid_credentials"},
+        {GW_ERR_TOO_MANY_ATTEMPTS, 429, "too_many_attempts"},
+        {GW_ERR_SMS_TOO_SOON, 429, "sms_too_soon"},
+        {GW_ERR_SMS_DAILY_LIMIT, 429, "sms_daily_limit"},
+        {GW_ERR_SMS_UNAVAILABLE, 503, "sms_unavailable"},
+        {GW_ERR_SIGN_IN_UNAVAILABLE, 503, "sign_in_unavailable"},
+        {GW_ERR_ACCOUNT_DISABLED, 403, "account_disabled"},
+        {GW_ERR_REAUTHENTICATION_REQUIRED, 401, "reauthentication_required"},
+        {GW_ERR_PASSWORD_TOO_SHORT, 400, "password_too_short"},
+        {GW_ERR_PASSWORD_TOO_LONG, 400, "password_too_long"},
+        {GW_ERR_PASSWORD_BAD_CHARACTERS, 400, "password_bad_characters"},
+        {GW_ERR_PASSWORD_ALL_DIGITS, 400, "password_all_digits"},
+        {GW_ERR_PASSWORD_CONTAINS_MOBILE, 400, "password_contains_mobile"},
     };
     CHECK_INT_EQ(sizeof(expected) / sizeof(expected[0]), GW_ERR__COUNT);
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
@@ -277,6 +293,9 @@ static void test_catalogue_codes(void)
     CHECK_STR_EQ(gateway_error_info(GW_ERR_SERVICE_AT_CAPACITY)->message_zh, "部门服务繁忙，请稍后重试。");
     CHECK_STR_EQ(gateway_error_info(GW_ERR_UPSTREAM_TIMEOUT)->message_zh, "部门服务响应超时，请稍后重试。");
     CHECK_STR_EQ(gateway_error_info(GW_ERR_BODY_TOO_LARGE)->reason, "Content Too Large");
+    CHECK_STR_EQ(gateway_error_info(GW_ERR_TOO_MANY_ATTEMPTS)->reason, "Too Many Requests");
+    /* the one answer for every wrong credential, existing account or not */
+    CHECK_STR_EQ(gateway_error_info(GW_ERR_INVALID_CREDENTIALS)->message_en, "The mobile number or the code/password is wrong.");
     /* Out-of-range values answer internal_error instead of reading past the table. */
     CHECK_STR_EQ(gateway_error_info(GW_ERR__COUNT)->code, "internal_error");
     CHECK_STR_EQ(gateway_error_info((enum gateway_error) - 1)->code, "internal_error");
