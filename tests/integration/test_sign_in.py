@@ -6,6 +6,7 @@ code rules, the login guard under parallel attack and its release, and the
 access token on user and min_acr routes."""
 
 import concurrent.futures
+import json
 import os
 import statistics
 import sys
@@ -13,6 +14,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import yiwang_testlib as lib  # noqa: E402
+from jwt_mint import Signer  # noqa: E402
 from sign_in_helpers import SignInGateway, jwt_payload, without_request_id  # noqa: E402
 
 GUARD = {"mobile_max_failures": 5, "ip_max_failures": 10000, "failure_window_s": 60, "lock_s": 2, "max_lock_s": 4}
@@ -25,7 +28,11 @@ class SignInTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        with open(cls.env.gw.access_log_path(), encoding="utf-8") as f:
+            access_log = f.read()
         stderr = cls.env.close()
+        for line in cls.env_secrets:
+            assert line not in access_log, "a secret reached the access log"
         # nothing secret reaches the gateway's own log
         for line in cls.env_secrets:
             assert line not in stderr, "a secret was logged"
@@ -218,6 +225,9 @@ class SignInTest(unittest.TestCase):
         status, _, body = env.refresh(tokens["refresh_token"])
         self.assertEqual((status, body["error"]), (400, "invalid_grant"))
         self.assertEqual(env.refresh(login["refresh_token"])[0], 200)  # the session that changed it stays
+        status, _, body = env.set_password({"new_password": "third good one"},
+                                           headers={"Authorization": "Bearer " + tokens["access_token"]})
+        self.assertEqual((status, body["error"]["code"]), (401, "token_invalid"))  # the ended session's token
         self.assertEqual(env.login(mobile, password="长城长城 good pass")[0], 401)
         self.assertEqual(env.login(mobile, password="another good one")[0], 200)
 
@@ -303,6 +313,61 @@ class SignInTest(unittest.TestCase):
             env.close()
 
 
+class FailClosedTest(unittest.TestCase):
+    """What the sign-in API refuses when something it relies on is missing or foreign."""
+
+    def test_a_trusted_partner_token_cannot_change_a_password(self):
+        # a federation partner's key is trusted on the proxy path, even for our issuer; it must not reach the account
+        signer = Signer("ES256")
+        trusted = [{"kid": "partner", "alg": "ES256", "public_key_file": signer.public_pem}]
+        env = SignInGateway({"trusted_keys": trusted})
+        try:
+            real = jwt_payload(env.sms_login("13800000020")["access_token"])
+            forged = dict(real, exp=int(time.time()) + 300, iat=int(time.time()), auth_time=int(time.time()))
+            token = signer.token(forged, "partner")
+            status, _ = env.upstream_sees("/people/x", token)
+            self.assertEqual(status, 200)  # a valid token on the proxy path...
+            status, _, body = env.set_password({"new_password": "taken over!"}, headers={"Authorization": "Bearer " + token})
+            self.assertEqual((status, body["error"]["code"]), (401, "token_invalid"))  # ...but not here
+            self.assertEqual(env.db.query("SELECT COUNT(*) FROM accounts WHERE password_hash IS NOT NULL"), [("0",)])
+        finally:
+            env.close()
+
+    def test_without_master_key_or_sms_provider(self):
+        env = SignInGateway()
+        try:
+            tokens = env.sms_login("13800000021")
+            config = json.loads(json.dumps(env.gw.config))
+            for listener in config["listeners"].values():
+                listener.pop("port", None)
+            del config["identity"]["master_key_file"]
+            with lib.Gateway(config) as bare:
+                url = bare.public_url
+                status, body = post(url, "/v1/auth/sms", {"client_id": "app", "mobile": "13800000022"})
+                self.assertEqual((status, body["error"]["code"]), (503, "sign_in_unavailable"))
+                status, body = post(url, "/v1/auth/login", {"client_id": "app", "mobile": "13800000021", "password": "x"})
+                self.assertEqual((status, body["error"]["code"]), (503, "sign_in_unavailable"))
+                status, body = post(url, "/oauth/token", "grant_type=refresh_token&client_id=app&refresh_token="
+                                    + tokens["refresh_token"], "application/x-www-form-urlencoded")
+                self.assertEqual((status, body["error"]), (503, "temporarily_unavailable"))
+            self.assertEqual(env.refresh(tokens["refresh_token"])[0], 200)  # nothing was spent meanwhile
+            config = json.loads(json.dumps(env.gw.config))
+            for listener in config["listeners"].values():
+                listener.pop("port", None)
+            del config["identity"]["sms"]
+            with lib.Gateway(config) as silent:
+                status, body = post(silent.public_url, "/v1/auth/sms", {"client_id": "app", "mobile": "13800000022"})
+                self.assertEqual((status, body["error"]["code"]), (503, "sms_unavailable"))
+        finally:
+            env.close()
+
+
+def post(url, path, body, content_type="application/json"):
+    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    status, _, answer = lib.http_request("POST", url + path, body=data, headers={"Content-Type": content_type})
+    return status, json.loads(answer)
+
+
 class SmsProviderTest(unittest.TestCase):
     """The http provider: the JSON a provider receives, and 503 when it fails."""
 
@@ -341,6 +406,7 @@ class SmsProviderTest(unittest.TestCase):
         finally:
             stderr = env.close()
             server.shutdown()
+            server.server_close()
         self.assertIn("answered 500", stderr)
         self.assertNotIn("13800000013", stderr)
 
