@@ -14,4 +14,6 @@ int cli_keys(int argc, char **argv); /* yiwang keys rotate|list --config FILE */
 
 int cli_clients(int argc, char **argv); /* yiwang clients add|list --config FILE */
 
+int cli_accounts(int argc, char **argv); /* yiwang accounts show|raise-level --config FILE */
+
 #endif
