@@ -20,7 +20,6 @@
 
 #include "auth/accounts.h"
 #include "auth/identifiers.h"
-#include "common/db_open.h"
 #include "gateway/cli.h"
 #include "gateway/cli_common.h"
 
@@ -70,8 +69,10 @@ static int find(struct db *db, const char *mobile, struct account *account)
     return 0;
 }
 
-static int show(struct db *db, const struct accounts_args *a)
+static int show(struct db *db, const struct config *config, void *arg)
 {
+    (void)config;
+    const struct accounts_args *a = arg;
     struct account account;
     if (find(db, a->mobile, &account) != 0)
         return 1;
@@ -82,8 +83,10 @@ static int show(struct db *db, const struct accounts_args *a)
     return 0;
 }
 
-static int raise_level(struct db *db, const struct accounts_args *a)
+static int raise_level(struct db *db, const struct config *config, void *arg)
 {
+    (void)config;
+    const struct accounts_args *a = arg;
     if (a->level == 0 || a->actor == NULL || a->evidence == NULL) {
         fputs(USAGE, stderr);
         return 2;
@@ -110,19 +113,5 @@ int cli_accounts(int argc, char **argv)
         fputs(USAGE, stderr);
         return 2;
     }
-    struct config *config = cli_load_config(args.config_path);
-    if (config == NULL)
-        return 2;
-    char *err = NULL;
-    struct db *db = db_open_configured(&config->database, &err);
-    int rc = 1;
-    if (db == NULL) {
-        fprintf(stderr, "yiwang accounts: %s\n", err);
-        free(err);
-    } else {
-        rc = strcmp(argv[0], "show") == 0 ? show(db, &args) : raise_level(db, &args);
-        db_close(db);
-    }
-    config_free(config);
-    return rc;
+    return cli_run_with_database("yiwang accounts", args.config_path, strcmp(argv[0], "show") == 0 ? show : raise_level, &args);
 }

@@ -18,7 +18,6 @@
 
 #include "auth/clients.h"
 #include "common/config.h"
-#include "common/db_open.h"
 #include "gateway/cli.h"
 #include "gateway/cli_common.h"
 
@@ -74,8 +73,9 @@ static int parse_args(int argc, char **argv, struct clients_args *a)
     return a->config_path != NULL ? 0 : -1;
 }
 
-static int add(struct db *db, const struct config *config, struct clients_args *a)
+static int add(struct db *db, const struct config *config, void *arg)
 {
+    struct clients_args *a = arg;
     if (a->spec.client_id == NULL || a->spec.name == NULL || a->kind == NULL ||
         client_kind_from_name(a->kind, &a->spec.kind) != 0 || strlen(a->spec.client_id) > CLIENT_ID_MAX) {
         fputs(USAGE, stderr);
@@ -111,8 +111,9 @@ static int add(struct db *db, const struct config *config, struct clients_args *
     return 0;
 }
 
-static int list(struct db *db)
+static int list(struct db *db, const struct config *config, void *arg)
 {
+    (void)config, (void)arg;
     struct db_result *res = db_query(db, DB_IDEMPOTENT,
                                      "SELECT client_id, kind, confidential, first_party, status, grant_types FROM oauth_clients "
                                      "ORDER BY client_id",
@@ -139,21 +140,7 @@ int cli_clients(int argc, char **argv)
         json_decref(args.redirect_uris);
         return 2;
     }
-    struct config *config = cli_load_config(args.config_path);
-    int rc = 2;
-    if (config != NULL) {
-        char *err = NULL;
-        struct db *db = db_open_configured(&config->database, &err);
-        if (db == NULL) {
-            fprintf(stderr, "yiwang clients: %s\n", err);
-            free(err);
-            rc = 1;
-        } else {
-            rc = strcmp(argv[0], "add") == 0 ? add(db, config, &args) : list(db);
-            db_close(db);
-        }
-        config_free(config);
-    }
+    int rc = cli_run_with_database("yiwang clients", args.config_path, strcmp(argv[0], "add") == 0 ? add : list, &args);
     json_decref(args.redirect_uris);
     return rc;
 }

@@ -7,8 +7,16 @@
 #define YIWANG_GATEWAY_CLI_COMMON_H
 
 #include "common/config.h"
+#include "common/db.h"
 
 /* Loads `path`; on failure prints every problem and returns NULL (the caller exits 2). */
 struct config *cli_load_config(const char *path);
+
+/* What a database subcommand does once the config is loaded and the database open; returns the exit status. */
+typedef int (*cli_database_command)(struct db *db, const struct config *config, void *args);
+
+/* Loads the config, opens its database, runs `command`, closes everything. Exit status: the command's, 2 for a bad
+ * config, 1 when the database cannot be opened (the reason printed after `prog`). */
+int cli_run_with_database(const char *prog, const char *config_path, cli_database_command command, void *args);
 
 #endif

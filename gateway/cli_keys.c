@@ -17,7 +17,6 @@
 
 #include "auth/signing_keys.h"
 #include "common/config.h"
-#include "common/db_open.h"
 #include "gateway/cli.h"
 #include "gateway/cli_common.h"
 
@@ -49,8 +48,9 @@ static int parse_args(int argc, char **argv, struct keys_args *args)
     return args->config_path != NULL ? 0 : -1;
 }
 
-static int rotate(struct db *db, const struct config *config, const struct keys_args *args)
+static int rotate(struct db *db, const struct config *config, void *arg)
 {
+    const struct keys_args *args = arg;
     if (config->identity.master_key_file == NULL) {
         fputs("yiwang keys rotate: identity.master_key_file is not configured\n", stderr);
         return 1;
@@ -74,8 +74,9 @@ static int rotate(struct db *db, const struct config *config, const struct keys_
     return 0;
 }
 
-static int list(struct db *db)
+static int list(struct db *db, const struct config *config, void *arg)
 {
+    (void)config, (void)arg;
     struct signing_key_set set;
     char *err = NULL;
     if (signing_keys_load(db, NULL, JWT_ALG_ES256_PINNED, &set, &err) != 0) {
@@ -98,19 +99,5 @@ int cli_keys(int argc, char **argv)
         fputs(USAGE, stderr);
         return 2;
     }
-    struct config *config = cli_load_config(args.config_path);
-    if (config == NULL)
-        return 2;
-    char *err = NULL;
-    struct db *db = db_open_configured(&config->database, &err);
-    int rc = 1;
-    if (db == NULL) {
-        fprintf(stderr, "yiwang keys: %s\n", err);
-        free(err);
-    } else {
-        rc = strcmp(argv[0], "rotate") == 0 ? rotate(db, config, &args) : list(db);
-        db_close(db);
-    }
-    config_free(config);
-    return rc;
+    return cli_run_with_database("yiwang keys", args.config_path, strcmp(argv[0], "rotate") == 0 ? rotate : list, &args);
 }
