@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/scope_set.h"
 #include "common/xalloc.h"
 
 static const char *const kind_names[] = {
@@ -50,7 +51,8 @@ int clients_load(struct db *db, const char *client_id, struct oauth_client *out,
     struct db_result *res =
         db_query(db, DB_IDEMPOTENT,
                  "SELECT client_id, name, kind, owner, first_party, confidential, secret_hash, previous_secret_hash, "
-                 "previous_secret_expires_at, redirect_uris, allowed_scopes, grant_types, status = 'active' "
+                 "previous_secret_expires_at, redirect_uris, allowed_scopes, grant_types, status = 'active', "
+                 "post_logout_redirect_uris "
                  "FROM oauth_clients WHERE client_id = ?",
                  DB_ARGS(db_text(client_id)));
     if (res == NULL) {
@@ -75,7 +77,8 @@ int clients_load(struct db *db, const char *client_id, struct oauth_client *out,
              db_result_text_dup(res, 9, &out->redirect_uris_json) == DB_GET_OK &&
              db_result_text_copy(res, 10, out->allowed_scopes, sizeof(out->allowed_scopes)) == DB_GET_OK &&
              db_result_text_copy(res, 11, out->grant_types, sizeof(out->grant_types)) == DB_GET_OK &&
-             db_result_int(res, 12, &out->active) == DB_GET_OK;
+             db_result_int(res, 12, &out->active) == DB_GET_OK &&
+             db_result_text_dup(res, 13, &out->post_logout_redirect_uris_json) == DB_GET_OK;
     if (!ok) {
         *err = xasprintf("client %s cannot be read: %s", client_id, db_error(db));
         oauth_client_clear(out);
@@ -87,6 +90,7 @@ int clients_load(struct db *db, const char *client_id, struct oauth_client *out,
 void oauth_client_clear(struct oauth_client *client)
 {
     free(client->redirect_uris_json);
+    free(client->post_logout_redirect_uris_json);
     memset(client, 0, sizeof(*client));
 }
 
@@ -102,59 +106,24 @@ int clients_secret_matches(const struct oauth_client *client, const unsigned cha
     return current | previous;
 }
 
-/* Is the space-separated `list` holding the word `word` (len bytes)? */
-static int list_contains(const char *list, const char *word, size_t len)
-{
-    for (const char *p = list; *p != '\0';) {
-        while (*p == ' ')
-            p++;
-        const char *end = p;
-        while (*end != '\0' && *end != ' ')
-            end++;
-        if ((size_t)(end - p) == len && len != 0 && memcmp(p, word, len) == 0)
-            return 1;
-        p = end;
-    }
-    return 0;
-}
-
 int clients_grant_allowed(const struct oauth_client *client, const char *grant_type)
 {
-    return list_contains(client->grant_types, grant_type, strlen(grant_type));
+    return scope_set_has_word(client->grant_types, grant_type);
 }
 
 int clients_resolve_scope(const struct oauth_client *client, const char *requested, char *out, size_t size)
 {
     const char *source = requested != NULL ? requested : client->allowed_scopes;
-    size_t n = 0;
     out[0] = '\0';
-    for (const char *p = source; *p != '\0';) {
-        while (*p == ' ')
-            p++;
-        const char *end = p;
-        while (*end != '\0' && *end != ' ')
-            end++;
-        size_t len = (size_t)(end - p);
-        if (len != 0) {
-            if (!list_contains(client->allowed_scopes, p, len))
-                return -1;
-            if (!list_contains(out, p, len)) { /* a scope asked for twice is granted once */
-                if (n + len + 2 > size)
-                    return -1;
-                if (n != 0)
-                    out[n++] = ' ';
-                memcpy(out + n, p, len);
-                out[n += len] = '\0';
-            }
-        }
-        p = end;
-    }
-    return 0;
+    if (!scope_set_covers(client->allowed_scopes, source))
+        return -1;
+    return scope_set_add(out, size, source); /* normalised: a scope asked for twice is granted once */
 }
 
-int clients_redirect_uri_allowed(const struct oauth_client *client, const char *uri)
+/* Is `uri` byte for byte one of the strings of the JSON array `list`? */
+static int uri_listed(const char *list, const char *uri)
 {
-    json_t *uris = client->redirect_uris_json != NULL ? json_loads(client->redirect_uris_json, 0, NULL) : NULL;
+    json_t *uris = list != NULL ? json_loads(list, 0, NULL) : NULL;
     size_t i;
     json_t *item;
     int allowed = 0;
@@ -165,6 +134,16 @@ int clients_redirect_uri_allowed(const struct oauth_client *client, const char *
     }
     json_decref(uris);
     return allowed;
+}
+
+int clients_redirect_uri_allowed(const struct oauth_client *client, const char *uri)
+{
+    return uri_listed(client->redirect_uris_json, uri);
+}
+
+int clients_post_logout_redirect_uri_allowed(const struct oauth_client *client, const char *uri)
+{
+    return uri_listed(client->post_logout_redirect_uris_json, uri);
 }
 
 static int is_loopback_http(const char *uri)
@@ -224,11 +203,13 @@ int clients_create(struct db *db, const struct client_spec *spec, const unsigned
     }
     if (db_exec(db, 0,
                 "INSERT INTO oauth_clients (client_id, name, kind, owner, first_party, confidential, secret_hash, redirect_uris, "
-                "allowed_scopes, grant_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "allowed_scopes, grant_types, post_logout_redirect_uris) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 DB_ARGS(db_text(spec->client_id), db_text(spec->name), db_text(client_kind_name(spec->kind)),
                         db_text(spec->owner != NULL ? spec->owner : ""), db_int(spec->first_party != 0),
                         db_int(spec->confidential != 0), spec->confidential ? db_text(hash) : db_null(),
-                        db_text(spec->redirect_uris_json), db_text(spec->allowed_scopes), db_text(spec->grant_types))) != 0) {
+                        db_text(spec->redirect_uris_json), db_text(spec->allowed_scopes), db_text(spec->grant_types),
+                        db_text(spec->post_logout_redirect_uris_json != NULL ? spec->post_logout_redirect_uris_json : "[]"))) !=
+        0) {
         *err = db_error_is_duplicate_key(db) ? xasprintf("client %s exists already", spec->client_id)
                                              : xasprintf("cannot create the client: %s", db_error(db));
         secrets_wipe(secret, SECRETS_TOKEN_BUFSIZE);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/scope_set.h"
 #include "common/xalloc.h"
 
 #define SEALED_MAX SECRETS_SEALED_LEN(SECRETS_TOKEN_LEN)
@@ -14,6 +15,7 @@ static const char *const revoke_reason_names[] = {
     [REFRESH_REVOKED_SESSION_ENDED] = "session_ended",
     [REFRESH_REVOKED_ACCOUNT_DISABLED] = "account_disabled",
     [REFRESH_REVOKED_ADMIN] = "admin",
+    [REFRESH_REVOKED_BY_CLIENT] = "client_revoked",
 };
 
 static const char *const result_names[] = {
@@ -52,18 +54,6 @@ static enum db_get copy_blob(struct db_result *res, size_t col, unsigned char *o
 
 /* ---- scopes ---- */
 
-static int has_word(const char *list, const char *word, size_t len)
-{
-    for (const char *p = list; *p != '\0';) {
-        p += strspn(p, " ");
-        size_t n = strcspn(p, " ");
-        if (n == len && n != 0 && memcmp(p, word, n) == 0)
-            return 1;
-        p += n;
-    }
-    return 0;
-}
-
 int refresh_scope_narrow(const char *granted, const char *requested, const char *allowed, char *out, size_t size)
 {
     const char *source = requested != NULL ? requested : granted;
@@ -72,9 +62,9 @@ int refresh_scope_narrow(const char *granted, const char *requested, const char 
     for (const char *p = source; *p != '\0';) {
         p += strspn(p, " ");
         size_t n = strcspn(p, " ");
-        if (n != 0 && !has_word(granted, p, n))
+        if (n != 0 && !scope_set_has(granted, p, n))
             return -1; /* never wider than what the person granted */
-        if (n != 0 && has_word(allowed, p, n) && !has_word(out, p, n)) {
+        if (n != 0 && scope_set_has(allowed, p, n) && !scope_set_has(out, p, n)) {
             if (used + n + 2 > size)
                 return -1;
             if (used != 0)
@@ -136,6 +126,65 @@ long refresh_tokens_revoke_session(struct db *db, const char *sid, enum refresh_
                 DB_ARGS(db_text(revoke_reason_name(reason)), db_text(sid))) != 0)
         return fail(db, "cannot revoke the session's tokens", err);
     return (long)db_affected_rows(db);
+}
+
+/* The stored form of a well-formed token: 1, 0 for a token this module never issued, -1 error. */
+static int hash_token(const unsigned char key[SECRETS_KEY_LEN], const char *token, size_t len, unsigned char hash[SECRETS_HASH_LEN],
+                      char **err)
+{
+    if (!secrets_token_is_wellformed(token, len))
+        return 0;
+    if (secrets_token_hash(key, token, len, hash) != 0) {
+        *err = xstrdup("refresh tokens: cannot hash the token");
+        return -1;
+    }
+    return 1;
+}
+
+int refresh_tokens_revoke_by_client(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const char *token,
+                                    size_t len, const char *client_id, char **err)
+{
+    unsigned char hash[SECRETS_HASH_LEN];
+    int ok = hash_token(token_hash_key, token, len, hash, err);
+    if (ok <= 0)
+        return ok;
+    struct db_result *res = db_query(db, DB_IDEMPOTENT, "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND client_id = ?",
+                                     DB_ARGS(db_blob(hash, sizeof(hash)), db_text(client_id)));
+    char family[RANDOM_ID_BUFSIZE];
+    int found = res != NULL ? db_result_next(res) : -1;
+    if (found < 0 || (found == 1 && db_result_text_copy(res, 0, family, sizeof(family)) != DB_GET_OK))
+        return fail(db, "cannot read the token", err);
+    if (found == 0)
+        return 0;
+    return refresh_tokens_revoke_family(db, family, REFRESH_REVOKED_BY_CLIENT, err) < 0 ? -1 : 1;
+}
+
+int refresh_tokens_inspect(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const char *token, size_t len,
+                           struct refresh_token_info *out, char **err)
+{
+    unsigned char hash[SECRETS_HASH_LEN];
+    memset(out, 0, sizeof(*out));
+    int ok = hash_token(token_hash_key, token, len, hash, err);
+    if (ok <= 0)
+        return ok;
+    struct db_result *res =
+        db_query(db, DB_IDEMPOTENT,
+                 "SELECT r.client_id, r.account_id, r.sid, r.scope, r.created_at, r.expires_at, "
+                 "r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > UTC_TIMESTAMP(6) AND s.ended_at IS NULL "
+                 "AND a.status = 'active' "
+                 "FROM refresh_tokens r JOIN sso_sessions s ON s.sid = r.sid JOIN accounts a ON a.id = r.account_id "
+                 "WHERE r.token_hash = ?",
+                 DB_ARGS(db_blob(hash, sizeof(hash))));
+    int found = res != NULL ? db_result_next(res) : -1;
+    if (found <= 0)
+        return found < 0 ? fail(db, "cannot read the token", err) : 0;
+    int read = db_result_text_copy(res, 0, out->client_id, sizeof(out->client_id)) == DB_GET_OK &&
+               db_result_text_copy(res, 1, out->account_id, sizeof(out->account_id)) == DB_GET_OK &&
+               db_result_text_copy(res, 2, out->sid, sizeof(out->sid)) == DB_GET_OK &&
+               db_result_text_copy(res, 3, out->scope, sizeof(out->scope)) == DB_GET_OK &&
+               db_result_unix_time(res, 4, &out->issued_at) == DB_GET_OK &&
+               db_result_unix_time(res, 5, &out->expires_at) == DB_GET_OK && db_result_int(res, 6, &out->active) == DB_GET_OK;
+    return read ? 1 : fail(db, "a token row cannot be read", err);
 }
 
 /*
@@ -361,12 +410,9 @@ enum refresh_result refresh_tokens_rotate(struct db *db, const struct identity_k
     unsigned char hash[SECRETS_HASH_LEN];
     memset(grant, 0, sizeof(*grant));
     new_token[0] = '\0';
-    if (!secrets_token_is_wellformed(token, len))
-        return REFRESH_INVALID;
-    if (secrets_token_hash(keys->token_hash, token, len, hash) != 0) {
-        *err = xstrdup("refresh tokens: cannot hash the token");
-        return REFRESH_ERROR;
-    }
+    int ok = hash_token(keys->token_hash, token, len, hash, err);
+    if (ok <= 0)
+        return ok == 0 ? REFRESH_INVALID : REFRESH_ERROR;
     int retryable = 0;
     enum refresh_result result = rotate_once(db, keys, policy, hash, client_id, scope, new_token, grant, &retryable, err);
     /* a deadlock (e.g. with a parallel logout of the same session): the loser runs once more and sees the outcome */
