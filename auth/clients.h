@@ -42,7 +42,8 @@ struct oauth_client {
     char secret_hash[65];          /* hex; "" for public clients */
     char previous_secret_hash[65]; /* hex; "" when none */
     int64_t previous_secret_expires_at;
-    char *redirect_uris_json; /* a JSON array of exact URIs */
+    char *redirect_uris_json;             /* a JSON array of exact URIs */
+    char *post_logout_redirect_uris_json; /* likewise, for RP-initiated logout */
     char allowed_scopes[2049];
     char grant_types[257];
 };
@@ -55,9 +56,10 @@ struct client_spec {
     const char *owner;
     int first_party;
     int confidential;
-    const char *redirect_uris_json; /* "[]" when none */
-    const char *allowed_scopes;     /* space-separated */
-    const char *grant_types;        /* space-separated */
+    const char *redirect_uris_json;             /* "[]" when none */
+    const char *post_logout_redirect_uris_json; /* "[]" (or NULL) when none */
+    const char *allowed_scopes;                 /* space-separated */
+    const char *grant_types;                    /* space-separated */
 };
 
 const char *client_kind_name(enum client_kind kind);
@@ -81,6 +83,8 @@ int clients_resolve_scope(const struct oauth_client *client, const char *request
 
 /* Is `uri` exactly (byte for byte, RFC 9700 §4.1.3) one of the client's registered redirect URIs? */
 int clients_redirect_uri_allowed(const struct oauth_client *client, const char *uri);
+/* The same for the URIs it registered for after logout (OIDC RP-Initiated Logout §3): never an open redirect. */
+int clients_post_logout_redirect_uri_allowed(const struct oauth_client *client, const char *uri);
 /*
  * May `uri` be registered as a redirect URI? https URLs, loopback http URLs for native apps (RFC 8252 §7.3) and
  * private-use schemes in reverse-domain form (RFC 8252 §7.1, e.g. "cn.gov.hrss.app:/callback"); never a fragment,

@@ -1,5 +1,6 @@
 #include "auth/id_token.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,4 +56,40 @@ char *id_token_issue(const struct jwt_signer *signer, const struct id_token_gran
     char *token = jwt_sign(signer, "JWT", payload.data, payload.len);
     strbuf_free(&payload);
     return token;
+}
+
+/* A short string without control characters (it may end up in a URL or a log line), copied; -1 otherwise. */
+static int copy_short(const json_t *value, char *out, size_t size)
+{
+    const char *s = json_string_value(value);
+    size_t len = s != NULL ? json_string_length(value) : 0;
+    if (len == 0 || len >= size)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return -1;
+    }
+    memcpy(out, s, len + 1);
+    return 0;
+}
+
+int id_token_read_hint(const struct jwt_keyset *keyset, const char *issuer, const char *token, size_t len,
+                       struct id_token_hint *out)
+{
+    json_t *payload = NULL;
+    const char *key_issuer = NULL;
+    memset(out, 0, sizeof(*out));
+    if (jwt_verify_signature(keyset, "JWT", token, len, &payload, &key_issuer) != JWT_OK)
+        return -1;
+    const json_t *aud = json_object_get(payload, "aud");
+    if (json_is_array(aud) && json_array_size(aud) == 1)
+        aud = json_array_get(aud, 0);
+    const char *iss = json_string_value(json_object_get(payload, "iss"));
+    const json_t *sid = json_object_get(payload, "sid");
+    int ok = iss != NULL && strcmp(iss, issuer) == 0 && strcmp(key_issuer, issuer) == 0 &&
+             copy_short(json_object_get(payload, "sub"), out->subject, sizeof(out->subject)) == 0 &&
+             copy_short(aud, out->client_id, sizeof(out->client_id)) == 0 &&
+             (sid == NULL || copy_short(sid, out->sid, sizeof(out->sid)) == 0);
+    json_decref(payload);
+    return ok ? 0 : -1;
 }

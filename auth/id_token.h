@@ -32,6 +32,23 @@ struct id_token_grant {
 /* Returns a malloc'ed signed ID token, or NULL. */
 char *id_token_issue(const struct jwt_signer *signer, const struct id_token_grant *grant);
 
+/* What RP-initiated logout learns from an id_token_hint. */
+struct id_token_hint {
+    char subject[128];
+    char client_id[128]; /* the aud (one audience: the RP) */
+    char sid[128];       /* "" when the token had none */
+};
+
+/*
+ * Reads an ID token this issuer signed, given back as an id_token_hint: the
+ * signature under `keyset` (kid, pinned alg, typ "JWT"), iss == `issuer`
+ * (and the key trusted for that issuer), one aud, a sub. Its exp is not
+ * checked: OIDC RP-Initiated Logout §2 lets an RP log out with the ID token
+ * of a session after the token itself expired. 0, or -1 when it is not one.
+ */
+int id_token_read_hint(const struct jwt_keyset *keyset, const char *issuer, const char *token, size_t len,
+                       struct id_token_hint *out);
+
 /* at_hash: base64url of the left half of SHA-256(access_token) (43 → 22 characters + NUL). */
 int id_token_at_hash(const char *access_token, char out[23]);
 

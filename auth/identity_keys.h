@@ -4,7 +4,7 @@
  *
  * Each purpose has its own HKDF label, so a key for one is useless for any
  * other. The labels already in secrets.h are reused for what they name; the
- * two below are new purposes of this module's callers. Like every label they
+ * three below are new purposes of this module's callers. Like every label they
  * are part of the stored format: changing one invalidates what was stored
  * under it (docs/identity-data.md, rotation).
  *
@@ -14,6 +14,8 @@
  *   sms_code_hash    SMS codes (HMAC over mobile, purpose and code)
  *   refresh_seal     a refresh token's successor, sealed for the reuse grace
  *                    window only (auth/refresh_tokens.h)
+ *   csrf             the login and consent pages' anti-forgery tokens (HMAC
+ *                    of the browser's pre-login cookie; nothing is stored)
  *
  * Immutable once derived; any thread may read it. Wiped with
  * identity_keys_wipe.
@@ -25,6 +27,7 @@
 
 #define IDENTITY_LABEL_SMS_CODE_HASH "yiwang sms-code hash v1"
 #define IDENTITY_LABEL_REFRESH_SEAL "yiwang refresh-token successor v1"
+#define IDENTITY_LABEL_CSRF "yiwang browser csrf v1"
 
 struct identity_keys {
     unsigned char token_hash[SECRETS_KEY_LEN];
@@ -32,6 +35,7 @@ struct identity_keys {
     unsigned char id_number_index[SECRETS_KEY_LEN];
     unsigned char sms_code_hash[SECRETS_KEY_LEN];
     unsigned char refresh_seal[SECRETS_KEY_LEN];
+    unsigned char csrf[SECRETS_KEY_LEN];
 };
 
 /* Derives every key. Returns 0, or -1 with `out` wiped (no master key, or HKDF failed). */

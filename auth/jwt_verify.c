@@ -137,7 +137,9 @@ static json_t *decode_json_part(const char *part, size_t len)
     return json;
 }
 
-static enum jwt_status check_header(const struct jwt_keyset *keyset, const char *b64, size_t len, const struct jwt_key **key)
+/* `typ`: the typ required; NULL = the key's own. */
+static enum jwt_status check_header(const struct jwt_keyset *keyset, const char *b64, size_t len, const char *want_typ,
+                                    const struct jwt_key **key)
 {
     if (len > BASE64URL_ENCODED_LEN(MAX_HEADER_JSON))
         return JWT_MALFORMED;
@@ -152,7 +154,7 @@ static enum jwt_status check_header(const struct jwt_keyset *keyset, const char 
         status = JWT_UNKNOWN_KID;
     else if (alg == NULL || strcmp(alg, (*key)->alg == JWT_ALG_ES256_PINNED ? "ES256" : "RS256") != 0)
         status = JWT_ALG_MISMATCH;
-    else if (typ == NULL || strcasecmp(typ, (*key)->typ) != 0) /* media types compare case-insensitively (RFC 7515 §4.1.9) */
+    else if (typ == NULL || strcasecmp(typ, want_typ != NULL ? want_typ : (*key)->typ) != 0) /* case-insensitive: RFC 7515 §4.1.9 */
         status = JWT_BAD_TYP;
     else if (json_object_get(header, "crit") != NULL)
         status = JWT_CRIT;
@@ -308,21 +310,41 @@ static enum jwt_status check_claims(const struct jwt_keyset *keyset, const struc
     return JWT_OK;
 }
 
-enum jwt_status jwt_verify(const struct jwt_keyset *keyset, const char *token, size_t len, int64_t now, struct jwt_claims *claims)
+/* Header and signature; on JWT_OK the parsed payload in *payload. */
+static enum jwt_status verify_signed(const struct jwt_keyset *keyset, const char *typ, const char *token, size_t len,
+                                     const struct jwt_key **key, json_t **payload)
 {
     struct token_parts parts;
-    const struct jwt_key *key = NULL;
     if (len > JWT_MAX_TOKEN_LEN || split_token(token, len, &parts) != 0)
         return JWT_MALFORMED;
-    enum jwt_status status = check_header(keyset, parts.header, parts.header_len, &key);
+    enum jwt_status status = check_header(keyset, parts.header, parts.header_len, typ, key);
     if (status != JWT_OK)
         return status;
     /* the signature is checked before the payload is even parsed: nothing unauthenticated is interpreted further */
-    if (!verify_signature(key, &parts))
+    if (!verify_signature(*key, &parts))
         return JWT_BAD_SIGNATURE;
-    json_t *payload = decode_json_part(parts.payload, parts.payload_len);
-    if (payload == NULL)
-        return JWT_MALFORMED;
+    *payload = decode_json_part(parts.payload, parts.payload_len);
+    return *payload != NULL ? JWT_OK : JWT_MALFORMED;
+}
+
+enum jwt_status jwt_verify_signature(const struct jwt_keyset *keyset, const char *typ, const char *token, size_t len,
+                                     json_t **payload, const char **issuer)
+{
+    const struct jwt_key *key = NULL;
+    *payload = NULL;
+    enum jwt_status status = verify_signed(keyset, typ, token, len, &key, payload);
+    if (status == JWT_OK)
+        *issuer = key->issuer;
+    return status;
+}
+
+enum jwt_status jwt_verify(const struct jwt_keyset *keyset, const char *token, size_t len, int64_t now, struct jwt_claims *claims)
+{
+    const struct jwt_key *key = NULL;
+    json_t *payload = NULL;
+    enum jwt_status status = verify_signed(keyset, NULL, token, len, &key, &payload);
+    if (status != JWT_OK)
+        return status;
     memset(claims, 0, sizeof(*claims));
     status = check_claims(keyset, key, payload, now, claims);
     json_decref(payload);

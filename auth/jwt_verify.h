@@ -28,6 +28,8 @@
 
 #include <openssl/evp.h>
 
+struct json_t;
+
 #define JWT_MAX_TOKEN_LEN 8192
 
 enum jwt_alg {
@@ -100,6 +102,17 @@ void jwt_keyset_clear(struct jwt_keyset *keyset);
 
 /* Verifies `token` at time `now` (Unix seconds); fills `claims` when JWT_OK. */
 enum jwt_status jwt_verify(const struct jwt_keyset *keyset, const char *token, size_t len, int64_t now, struct jwt_claims *claims);
+
+/*
+ * Only the signature of a token under the keyset — kid known, alg the key's
+ * pinned one, typ equal to `typ` (not the key's), no crit — for tokens that
+ * are not access tokens and whose claims the caller checks itself (an ID
+ * token given back as a logout hint is valid after its exp). On JWT_OK
+ * *payload is the parsed payload object (the caller decrefs it) and *issuer
+ * the iss the key is trusted for.
+ */
+enum jwt_status jwt_verify_signature(const struct jwt_keyset *keyset, const char *typ, const char *token, size_t len,
+                                     struct json_t **payload, const char **issuer);
 
 /* Does the space-separated `scope` contain every one of `required`? */
 int jwt_scope_contains_all(const char *scope, char *const *required, size_t num_required);

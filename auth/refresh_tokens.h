@@ -66,6 +66,7 @@ enum refresh_revoke_reason {
     REFRESH_REVOKED_SESSION_ENDED,
     REFRESH_REVOKED_ACCOUNT_DISABLED,
     REFRESH_REVOKED_ADMIN,
+    REFRESH_REVOKED_BY_CLIENT, /* the client revoked it (RFC 7009) */
 };
 
 struct refresh_policy {
@@ -127,6 +128,30 @@ enum refresh_result refresh_tokens_rotate(struct db *db, const struct identity_k
 /* Revokes every token of a family / of a session not revoked yet. The number revoked, or -1. */
 long refresh_tokens_revoke_family(struct db *db, const char *family_id, enum refresh_revoke_reason reason, char **err);
 long refresh_tokens_revoke_session(struct db *db, const char *sid, enum refresh_revoke_reason reason, char **err);
+
+/*
+ * RFC 7009: the client `client_id` revokes `token` — and with it its whole
+ * family, since every token of a family stands for the same grant. 1 revoked
+ * (or revoked already), 0 unknown or issued to another client (nothing
+ * changes: a client cannot revoke another's tokens), -1 error.
+ */
+int refresh_tokens_revoke_by_client(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const char *token,
+                                    size_t len, const char *client_id, char **err);
+
+/* What introspection (RFC 7662) may tell about a refresh token. */
+struct refresh_token_info {
+    char client_id[CLIENT_ID_MAX + 1];
+    char account_id[RANDOM_ID_BUFSIZE];
+    char sid[RANDOM_ID_BUFSIZE];
+    char scope[REFRESH_SCOPE_MAX + 1];
+    int64_t issued_at;
+    int64_t expires_at;
+    int active; /* the newest of its family, not revoked, unexpired, session not ended, account active */
+};
+
+/* 1 found (`out` filled), 0 unknown, -1 error. Changes nothing. */
+int refresh_tokens_inspect(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const char *token, size_t len,
+                           struct refresh_token_info *out, char **err);
 
 /*
  * Wipes up to `limit` sealed successors whose grace window has passed (those

@@ -77,6 +77,19 @@ int sessions_create(struct db *db, const unsigned char token_hash_key[SECRETS_KE
 int sessions_resume(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const struct session_config *policy,
                     const char *secret, size_t len, struct session *out, char **err);
 
+/*
+ * The person of the live session `sid` signed in again (the browser flow's
+ * prompt=login or max_age): the session keeps its sid, so the tokens every
+ * app holds stay tied to the one session a logout ends, but it gets a new
+ * opaque id (written to `secret`: the old one stops working, so an id seen
+ * before the sign-in is worth nothing after it), a new auth_time, method and
+ * assurance level, and both timeouts start again. 1 done (`out` filled), 0 the
+ * session is not live any more, -1 error.
+ */
+int sessions_reauthenticate(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const struct session_config *policy,
+                            const char *sid, const struct account *account, enum session_amr amr,
+                            char secret[SECRETS_TOKEN_BUFSIZE], struct session *out, char **err);
+
 /* A session by its public sid, in any state: 1, 0 none, -1 error. */
 int sessions_find(struct db *db, const char *sid, struct session *out, char **err);
 

@@ -80,6 +80,8 @@
 #define DEFAULT_GUARD_FAILURE_WINDOW_S 900
 #define DEFAULT_GUARD_LOCK_S 60
 #define DEFAULT_GUARD_MAX_LOCK_S 1800
+#define DEFAULT_AUTHORIZATION_CODE_TTL_S 60
+#define DEFAULT_ID_TOKEN_TTL_S 600
 #define DEFAULT_SMS_TIMEOUT_MS 3000
 #define DEFAULT_SMS_CODE_TTL_S 300
 #define DEFAULT_SMS_MAX_ATTEMPTS 5
@@ -343,6 +345,23 @@ static void build_sms(struct sms_config *out, const json_t *object)
     out->daily_limit_per_ip = get_uint(object, "daily_limit_per_ip", DEFAULT_SMS_DAILY_LIMIT_PER_IP);
 }
 
+static void build_oidc(struct oidc_config *out, const json_t *object)
+{
+    static const char *const default_scopes[] = {"openid", "profile", "phone", "email"};
+    out->authorization_code_ttl_s = get_uint(object, "authorization_code_ttl_s", DEFAULT_AUTHORIZATION_CODE_TTL_S);
+    out->id_token_ttl_s = get_uint(object, "id_token_ttl_s", DEFAULT_ID_TOKEN_TTL_S);
+    const json_t *scopes = json_object_get(object, "scopes_supported");
+    size_t given = scopes != NULL ? json_array_size(scopes) : sizeof(default_scopes) / sizeof(default_scopes[0]);
+    /* openid first and once: discovery without it would not describe an OpenID Provider */
+    out->scopes_supported = xcalloc(given + 1, sizeof(*out->scopes_supported));
+    out->scopes_supported[out->num_scopes_supported++] = xstrdup("openid");
+    for (size_t i = 0; i < given; i++) {
+        const char *scope = scopes != NULL ? json_string_value(json_array_get(scopes, i)) : default_scopes[i];
+        if (scope != NULL && strcmp(scope, "openid") != 0)
+            out->scopes_supported[out->num_scopes_supported++] = xstrdup(scope);
+    }
+}
+
 static void build_sign_in(struct identity_config *out, const json_t *object)
 {
     out->refresh_token_ttl_s = get_uint(object, "refresh_token_ttl_s", DEFAULT_REFRESH_TOKEN_TTL_S);
@@ -357,6 +376,7 @@ static void build_sign_in(struct identity_config *out, const json_t *object)
     out->login_guard.lock_s = get_uint(guard, "lock_s", DEFAULT_GUARD_LOCK_S);
     out->login_guard.max_lock_s = get_uint(guard, "max_lock_s", DEFAULT_GUARD_MAX_LOCK_S);
     build_sms(&out->sms, json_object_get(object, "sms"));
+    build_oidc(&out->oidc, json_object_get(object, "oidc"));
 }
 
 static void build_identity(struct identity_config *out, const json_t *object)
@@ -866,6 +886,7 @@ void config_free(struct config *config)
     free(config->identity.trusted_keys);
     free(config->identity.sms.outbox_file);
     free(config->identity.sms.url);
+    free_string_array(config->identity.oidc.scopes_supported, config->identity.oidc.num_scopes_supported);
     for (size_t i = 0; i < config->num_services; i++)
         free_service(&config->services[i]);
     free(config->services);

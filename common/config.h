@@ -155,6 +155,14 @@ struct login_guard_config {
     unsigned max_lock_s;
 };
 
+/* The browser flow and the OpenID Connect endpoints. */
+struct oidc_config {
+    unsigned authorization_code_ttl_s;
+    unsigned id_token_ttl_s;
+    char **scopes_supported; /* advertised by discovery; "openid" is always first */
+    size_t num_scopes_supported;
+};
+
 struct identity_config {
     char *issuer;     /* iss of the tokens this gateway issues and accepts by default */
     char **audiences; /* accepted aud values on the proxy path */
@@ -170,6 +178,7 @@ struct identity_config {
     struct session_config sessions;
     struct login_guard_config login_guard;
     struct sms_config sms;
+    struct oidc_config oidc;
 };
 
 struct config {

@@ -4,8 +4,8 @@
  * takes this over.
  *
  *   add --id ID --name NAME --kind ios|android|mini_program|web|third_party|department_service
- *       [--owner DEPT] [--first-party] [--public] [--redirect-uri URI]... [--scopes "a b"]
- *       [--grants "authorization_code refresh_token client_credentials"]
+ *       [--owner DEPT] [--first-party] [--public] [--redirect-uri URI]... [--post-logout-redirect-uri URI]...
+ *       [--scopes "a b"] [--grants "authorization_code refresh_token client_credentials"]
  *       prints the client id and, for a confidential client, its secret — once: only a keyed hash is stored.
  *   list
  *
@@ -23,13 +23,15 @@
 
 #define USAGE                                                                                                                      \
     "usage: yiwang clients add --config FILE --id ID --name NAME --kind KIND [--owner DEPT] [--first-party] [--public]\n"          \
-    "                          [--redirect-uri URI]... [--scopes \"a b\"] [--grants \"g1 g2\"]\n"                                  \
+    "                          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]\n"                   \
+    "                          [--grants \"g1 g2\"]\n"                                                                             \
     "       yiwang clients list --config FILE\n"
 
 struct clients_args {
     const char *config_path;
     struct client_spec spec;
     json_t *redirect_uris;
+    json_t *post_logout_redirect_uris;
     const char *kind;
 };
 
@@ -37,6 +39,7 @@ static int parse_args(int argc, char **argv, struct clients_args *a)
 {
     a->spec = (struct client_spec){.confidential = 1, .allowed_scopes = "", .grant_types = "client_credentials"};
     a->redirect_uris = json_array();
+    a->post_logout_redirect_uris = json_array();
     for (int i = 0; i < argc; i++) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(opt, "--first-party") == 0) {
@@ -59,13 +62,16 @@ static int parse_args(int argc, char **argv, struct clients_args *a)
             a->spec.allowed_scopes = val, i++;
         } else if (strcmp(opt, "--grants") == 0) {
             a->spec.grant_types = val, i++;
-        } else if (strcmp(opt, "--redirect-uri") == 0) {
+        } else if (strcmp(opt, "--redirect-uri") == 0 || strcmp(opt, "--post-logout-redirect-uri") == 0) {
+            /* the same rules for both: either one sends the browser to the URI */
             const char *problem = clients_redirect_uri_problem(val);
             if (problem != NULL) {
-                fprintf(stderr, "yiwang clients add: --redirect-uri %s %s\n", val, problem);
+                fprintf(stderr, "yiwang clients add: %s %s %s\n", opt, val, problem);
                 return -1;
             }
-            json_array_append_new(a->redirect_uris, json_string(val)), i++;
+            json_array_append_new(strcmp(opt, "--redirect-uri") == 0 ? a->redirect_uris : a->post_logout_redirect_uris,
+                                  json_string(val)),
+                i++;
         } else {
             return -1;
         }
@@ -95,10 +101,13 @@ static int add(struct db *db, const struct config *config, void *arg)
     }
     secrets_master_free(master);
     char *uris = json_dumps(a->redirect_uris, JSON_COMPACT);
+    char *logout_uris = json_dumps(a->post_logout_redirect_uris, JSON_COMPACT);
     a->spec.redirect_uris_json = uris;
+    a->spec.post_logout_redirect_uris_json = logout_uris;
     int rc = clients_create(db, &a->spec, key, secret, &err);
     secrets_wipe(key, sizeof(key));
     free(uris);
+    free(logout_uris);
     if (rc != 0) {
         fprintf(stderr, "yiwang clients add: %s\n", err);
         free(err);
@@ -138,9 +147,11 @@ int cli_clients(int argc, char **argv)
     if (argc < 1 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "list") != 0) || parse_args(argc - 1, argv + 1, &args) != 0) {
         fputs(USAGE, stderr);
         json_decref(args.redirect_uris);
+        json_decref(args.post_logout_redirect_uris);
         return 2;
     }
     int rc = cli_run_with_database("yiwang clients", args.config_path, strcmp(argv[0], "add") == 0 ? add : list, &args);
     json_decref(args.redirect_uris);
+    json_decref(args.post_logout_redirect_uris);
     return rc;
 }
