@@ -68,8 +68,9 @@ static int read_state(struct db_result *res, struct code_row *row)
              db_result_unix_time(res, 11, &row->issued.access_expires_at) != DB_GET_ERROR &&
              db_result_int(res, 12, &row->session_live) == DB_GET_OK &&
              db_result_unix_time(res, 13, &row->grant.auth_time) == DB_GET_OK &&
-             db_result_text_copy(res, 14, amr, sizeof(amr)) == DB_GET_OK && db_result_int(res, 15, &row->account_active) == DB_GET_OK &&
-             db_result_int(res, 16, &level) == DB_GET_OK && level >= 1 && level <= ACCOUNT_MAX_LEVEL;
+             db_result_text_copy(res, 14, amr, sizeof(amr)) == DB_GET_OK &&
+             db_result_int(res, 15, &row->account_active) == DB_GET_OK && db_result_int(res, 16, &level) == DB_GET_OK &&
+             level >= 1 && level <= ACCOUNT_MAX_LEVEL;
     row->grant.acr = (unsigned)level;
     row->grant.amr = strcmp(amr, "pwd") == 0 ? SESSION_AMR_PWD : SESSION_AMR_SMS;
     return ok;
@@ -161,11 +162,11 @@ static enum authz_code_result redeem_once(struct db *db, const unsigned char has
         return AUTHZ_CODE_ERROR;
     }
     int found = read_row(db, hash, &row, err);
-    enum authz_code_result result = found < 0                          ? AUTHZ_CODE_ERROR
-                                    : found == 0                       ? AUTHZ_CODE_INVALID
-                                    : row.used                         ? revoke_first_use(db, &row, err)
+    enum authz_code_result result = found < 0                       ? AUTHZ_CODE_ERROR
+                                    : found == 0                    ? AUTHZ_CODE_INVALID
+                                    : row.used                      ? revoke_first_use(db, &row, err)
                                     : !is_redeemable(&row, request) ? AUTHZ_CODE_INVALID
-                                                                       : consume(db, hash, &row, issue, arg, err);
+                                                                    : consume(db, hash, &row, issue, arg, err);
     if (result != AUTHZ_CODE_ERROR && db_commit(db) != 0) {
         fail(db, "cannot commit", err);
         result = AUTHZ_CODE_ERROR;
@@ -204,8 +205,7 @@ enum authz_code_result authz_codes_redeem(struct db *db, const unsigned char tok
 
 long authz_codes_sweep(struct db *db, unsigned limit, char **err)
 {
-    if (db_exec(db, DB_IDEMPOTENT,
-                "DELETE FROM authorization_codes WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL 1 DAY LIMIT ?",
+    if (db_exec(db, DB_IDEMPOTENT, "DELETE FROM authorization_codes WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL 1 DAY LIMIT ?",
                 DB_ARGS(db_uint(limit))) != 0)
         return fail(db, "cannot sweep", err);
     return (long)db_affected_rows(db);

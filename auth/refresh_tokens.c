@@ -148,8 +148,9 @@ int refresh_tokens_revoke_by_client(struct db *db, const unsigned char token_has
     int ok = hash_token(token_hash_key, token, len, hash, err);
     if (ok <= 0)
         return ok;
-    struct db_result *res = db_query(db, DB_IDEMPOTENT, "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND client_id = ?",
-                                     DB_ARGS(db_blob(hash, sizeof(hash)), db_text(client_id)));
+    struct db_result *res =
+        db_query(db, DB_IDEMPOTENT, "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND client_id = ?",
+                 DB_ARGS(db_blob(hash, sizeof(hash)), db_text(client_id)));
     char family[RANDOM_ID_BUFSIZE];
     int found = res != NULL ? db_result_next(res) : -1;
     if (found < 0 || (found == 1 && db_result_text_copy(res, 0, family, sizeof(family)) != DB_GET_OK))

@@ -133,16 +133,18 @@ int sessions_reauthenticate(struct db *db, const unsigned char token_hash_key[SE
         return -1;
     }
     /* the account must match too: a sign-in as somebody else never inherits this session */
-    int rc = db_exec(db, 0,
-                     "UPDATE sso_sessions SET id_hash = ?, acr = ?, amr = ?, auth_time = UTC_TIMESTAMP(6), "
-                     "last_seen_at = UTC_TIMESTAMP(6), idle_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
-                     "absolute_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
-                     "WHERE sid = ? AND account_id = ? AND ended_at IS NULL AND idle_expires_at > UTC_TIMESTAMP(6) "
-                     "AND absolute_expires_at > UTC_TIMESTAMP(6)",
-                     DB_ARGS(db_blob(hash, sizeof(hash)), db_uint(account->assurance_level), db_text(session_amr_name(amr)),
-                             db_uint(policy->idle_timeout_s), db_uint(policy->absolute_timeout_s), db_text(sid),
-                             db_text(account->id)));
-    int found = rc != 0 ? fail(db, "cannot renew the session", err) : db_affected_rows(db) == 0 ? 0 : sessions_find(db, sid, out, err);
+    int rc =
+        db_exec(db, 0,
+                "UPDATE sso_sessions SET id_hash = ?, acr = ?, amr = ?, auth_time = UTC_TIMESTAMP(6), "
+                "last_seen_at = UTC_TIMESTAMP(6), idle_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+                "absolute_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+                "WHERE sid = ? AND account_id = ? AND ended_at IS NULL AND idle_expires_at > UTC_TIMESTAMP(6) "
+                "AND absolute_expires_at > UTC_TIMESTAMP(6)",
+                DB_ARGS(db_blob(hash, sizeof(hash)), db_uint(account->assurance_level), db_text(session_amr_name(amr)),
+                        db_uint(policy->idle_timeout_s), db_uint(policy->absolute_timeout_s), db_text(sid), db_text(account->id)));
+    int found = rc != 0                     ? fail(db, "cannot renew the session", err)
+                : db_affected_rows(db) == 0 ? 0
+                                            : sessions_find(db, sid, out, err);
     if (found != 1)
         secrets_wipe(secret, SECRETS_TOKEN_BUFSIZE);
     return found;
