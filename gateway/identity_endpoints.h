@@ -7,7 +7,9 @@
  * Now: GET /.well-known/jwks.json — the gateway's published signing keys,
  * from the request's snapshot (no database on the request path);
  * POST /oauth/token (oauth_token.h); POST /v1/auth/sms, /v1/auth/login and
- * /v1/auth/password, the sign-in API for first-party apps (auth_api.h).
+ * /v1/auth/password, the sign-in API for first-party apps (auth_api.h);
+ * GET|POST /oauth/authorize, POST /oauth/login and POST /oauth/consent, the
+ * browser sign-in flow (browser_flow.h).
  * A route under /v1/auth/ other than these three is still served by its
  * route.
  *
