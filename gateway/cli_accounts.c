@@ -11,6 +11,13 @@
  *       it and on what evidence (a reference such as a verification
  *       transaction id, never personal data). Tokens carry the new level from
  *       the person's next sign-in.
+ *   add-legal-person --name NAME --uscc CODE
+ *       registers an enterprise or organisation by its unified social credit
+ *       code (check digit validated).
+ *   add-agent --uscc CODE --mobile M --role legal_representative|administrator|agent
+ *   remove-agent --uscc CODE --mobile M
+ *       lets the account act for the legal person (its tokens may then carry
+ *       the code as `org`), or stops it from the next token on.
  *
  * Exit status: 0 done, 1 failure or no such account, 2 usage or invalid configuration.
  */
@@ -20,15 +27,19 @@
 
 #include "auth/accounts.h"
 #include "auth/identifiers.h"
+#include "auth/legal_persons.h"
 #include "gateway/cli.h"
 #include "gateway/cli_common.h"
 
 #define USAGE                                                                                                                      \
     "usage: yiwang accounts show --config FILE --mobile M\n"                                                                       \
-    "       yiwang accounts raise-level --config FILE --mobile M --level 2|3 --actor WHO --evidence REF\n"
+    "       yiwang accounts raise-level --config FILE --mobile M --level 2|3 --actor WHO --evidence REF\n"                         \
+    "       yiwang accounts add-legal-person --config FILE --name NAME --uscc CODE\n"                                              \
+    "       yiwang accounts add-agent --config FILE --uscc CODE --mobile M --role legal_representative|administrator|agent\n"      \
+    "       yiwang accounts remove-agent --config FILE --uscc CODE --mobile M\n"
 
 struct accounts_args {
-    const char *config_path, *mobile, *actor, *evidence;
+    const char *config_path, *mobile, *actor, *evidence, *name, *uscc, *role;
     unsigned level;
 };
 
@@ -45,12 +56,18 @@ static int parse_args(int argc, char **argv, struct accounts_args *a)
             a->actor = val;
         else if (strcmp(opt, "--evidence") == 0)
             a->evidence = val;
+        else if (strcmp(opt, "--name") == 0)
+            a->name = val;
+        else if (strcmp(opt, "--uscc") == 0)
+            a->uscc = val;
+        else if (strcmp(opt, "--role") == 0)
+            a->role = val;
         else if (strcmp(opt, "--level") == 0 && (strcmp(val, "2") == 0 || strcmp(val, "3") == 0))
             a->level = (unsigned)(val[0] - '0');
         else
             return -1;
     }
-    return argc % 2 == 0 && a->config_path != NULL && a->mobile != NULL ? 0 : -1;
+    return argc % 2 == 0 && a->config_path != NULL ? 0 : -1;
 }
 
 static int find(struct db *db, const char *mobile, struct account *account)
@@ -105,13 +122,109 @@ static int raise_level(struct db *db, const struct config *config, void *arg)
     return 0;
 }
 
+static const char *legal_persons_problem(enum legal_persons_result result)
+{
+    switch (result) {
+    case LEGAL_PERSONS_BAD_USCC:
+        return "not a valid unified social credit code";
+    case LEGAL_PERSONS_EXISTS:
+        return "a legal person with this code exists already";
+    case LEGAL_PERSONS_NOT_FOUND:
+        return "no such legal person, or the account is not its agent";
+    default:
+        return NULL;
+    }
+}
+
+/* Reports a legal-persons result; the exit status. */
+static int legal_persons_report(const char *command, enum legal_persons_result result, char *err)
+{
+    if (result == LEGAL_PERSONS_OK)
+        return 0;
+    const char *problem = legal_persons_problem(result);
+    fprintf(stderr, "yiwang accounts %s: %s\n", command, problem != NULL ? problem : err);
+    free(err);
+    return 1;
+}
+
+static int add_legal_person(struct db *db, const struct config *config, void *arg)
+{
+    (void)config;
+    const struct accounts_args *a = arg;
+    char id[RANDOM_ID_BUFSIZE], *err = NULL;
+    int rc = legal_persons_report("add-legal-person", legal_persons_create(db, a->name, a->uscc, id, &err), err);
+    if (rc == 0)
+        printf("legal_person %s\n", id);
+    return rc;
+}
+
+static int add_agent(struct db *db, const struct config *config, void *arg)
+{
+    (void)config;
+    const struct accounts_args *a = arg;
+    enum legal_person_role role;
+    struct account account;
+    if (legal_person_role_parse(a->role, &role) != 0) {
+        fputs("yiwang accounts add-agent: --role must be legal_representative, administrator or agent\n", stderr);
+        return 2;
+    }
+    if (find(db, a->mobile, &account) != 0)
+        return 1;
+    char *err = NULL;
+    int rc = legal_persons_report("add-agent", legal_persons_add_agent(db, a->uscc, account.id, role, &err), err);
+    if (rc == 0)
+        printf("account %s may act for %s as %s\n", account.id, a->uscc, a->role);
+    return rc;
+}
+
+static int remove_agent(struct db *db, const struct config *config, void *arg)
+{
+    (void)config;
+    const struct accounts_args *a = arg;
+    struct account account;
+    if (find(db, a->mobile, &account) != 0)
+        return 1;
+    char *err = NULL;
+    int rc = legal_persons_report("remove-agent", legal_persons_remove_agent(db, a->uscc, account.id, &err), err);
+    if (rc == 0)
+        printf("account %s no longer acts for %s\n", account.id, a->uscc);
+    return rc;
+}
+
+/* Each subcommand with the options it cannot do without. */
+static const struct subcommand {
+    const char *name;
+    cli_database_command run;
+    int needs_mobile, needs_uscc, needs_name, needs_role;
+} subcommands[] = {
+    {"show", show, 1, 0, 0, 0},
+    {"raise-level", raise_level, 1, 0, 0, 0},
+    {"add-legal-person", add_legal_person, 0, 1, 1, 0},
+    {"add-agent", add_agent, 1, 1, 0, 1},
+    {"remove-agent", remove_agent, 1, 1, 0, 0},
+};
+
+static const struct subcommand *find_subcommand(const char *name, const struct accounts_args *a)
+{
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+        const struct subcommand *c = &subcommands[i];
+        if (strcmp(c->name, name) == 0)
+            return (!c->needs_mobile || a->mobile != NULL) && (!c->needs_uscc || a->uscc != NULL) &&
+                           (!c->needs_name || a->name != NULL) && (!c->needs_role || a->role != NULL)
+                       ? c
+                       : NULL;
+    }
+    return NULL;
+}
+
 int cli_accounts(int argc, char **argv)
 {
     struct accounts_args args;
-    if (argc < 1 || (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "raise-level") != 0) ||
-        parse_args(argc - 1, argv + 1, &args) != 0) {
+    const struct subcommand *command =
+        argc >= 1 && parse_args(argc - 1, argv + 1, &args) == 0 ? find_subcommand(argv[0], &args) : NULL;
+    if (command == NULL) {
         fputs(USAGE, stderr);
         return 2;
     }
-    return cli_run_with_database("yiwang accounts", args.config_path, strcmp(argv[0], "show") == 0 ? show : raise_level, &args);
+    return cli_run_with_database("yiwang accounts", args.config_path, command->run, &args);
 }

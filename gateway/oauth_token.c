@@ -1,7 +1,6 @@
 #include "gateway/oauth_token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,19 +14,15 @@
 #include "common/xalloc.h"
 #include "gateway/async_request.h"
 #include "gateway/auth_api_common.h"
+#include "gateway/oauth_client_auth.h"
+#include "gateway/oauth_response.h"
 #include "gateway/server.h"
 
-#define MAX_SECRET_LEN 256
-
 struct token_job {
-    struct async_request ar; /* first: the job is freed through it */
-    char client_id[CLIENT_ID_MAX + 1];
-    char secret[MAX_SECRET_LEN + 1];
-    size_t secret_len;
-    int has_secret; /* 0: a public client names itself with client_id alone (refresh_token grant only) */
-    int used_basic;
-    char *requested_scope; /* NULL: all the client may have */
-    char *refresh_token;   /* the refresh_token grant's token; NULL for client_credentials */
+    struct async_request ar;       /* first: the job is freed through it */
+    struct oauth_credentials cred; /* a public client (no secret): refresh_token grant only */
+    char *requested_scope;         /* NULL: all the client may have */
+    char *refresh_token;           /* the refresh_token grant's token; NULL for client_credentials */
     /* results */
     const char *error; /* RFC 6749 error code, NULL on success */
     const char *error_description;
@@ -38,44 +33,6 @@ struct token_job {
 };
 
 /* ---- answers ---- */
-
-static void send_json(struct request_ctx *rc, int status, const char *reason, struct strbuf *body)
-{
-    h2o_req_t *req = rc->req;
-    req->res.status = status;
-    req->res.reason = reason;
-    req->res.content_length = body->len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json; charset=utf-8"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("pragma"), 0, NULL, H2O_STRLIT("no-cache"));
-    h2o_send_inline(req, body->data, body->len);
-    strbuf_free(body);
-}
-
-/* RFC 6749 §5.2; invalid_client is 401 with a challenge for the scheme the client tried. */
-static void send_oauth_error(struct request_ctx *rc, const char *error, const char *description, int used_basic)
-{
-    struct strbuf body = STRBUF_INIT;
-    strbuf_append_str(&body, "{\"error\":");
-    strbuf_append_json_string(&body, error, strlen(error));
-    strbuf_append_str(&body, ",\"error_description\":");
-    strbuf_append_json_string(&body, description, strlen(description));
-    strbuf_append_char(&body, '}');
-    rc->error_code = error;
-    int unauthorized = strcmp(error, "invalid_client") == 0;
-    int unavailable = strcmp(error, "temporarily_unavailable") == 0;
-    if (unauthorized && used_basic)
-        h2o_add_header(&rc->req->pool, &rc->req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
-                       H2O_STRLIT("Basic realm=\"yiwang\", charset=\"UTF-8\""));
-    send_json(rc,
-              unauthorized  ? 401
-              : unavailable ? 503
-                            : 400,
-              unauthorized  ? "Unauthorized"
-              : unavailable ? "Service Unavailable"
-                            : "Bad Request",
-              &body);
-}
 
 static void send_token(struct request_ctx *rc, const struct token_job *job)
 {
@@ -89,7 +46,7 @@ static void send_token(struct request_ctx *rc, const struct token_job *job)
         strbuf_append_json_string(&body, job->new_refresh_token, strlen(job->new_refresh_token));
     }
     strbuf_append_char(&body, '}');
-    send_json(rc, 200, "OK", &body);
+    oauth_send_json(rc, 200, "OK", &body);
 }
 
 /* ---- the worker's part ---- */
@@ -103,25 +60,15 @@ static int fail(struct token_job *job, const char *error, const char *descriptio
 
 static int authenticate(struct token_job *job, struct db *db, const struct server *server, struct oauth_client *client)
 {
-    char *err = NULL;
-    int found = clients_load(db, job->client_id, client, &err);
-    if (found < 0) {
-        log_error("token endpoint: %s", err);
-        free(err);
+    /* the refresh token is bound to its client, so a public client's token is its credential */
+    switch (oauth_client_authenticate(db, server, &job->cred, job->refresh_token != NULL, client, "token endpoint")) {
+    case OAUTH_CLIENT_OK:
+        return 0;
+    case OAUTH_CLIENT_INVALID:
+        return fail(job, "invalid_client", "Client authentication failed.");
+    default:
         return fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
     }
-    /* one answer for unknown client, wrong secret and disabled client: nothing to probe. A confidential client always
-     * proves itself; a public one (an app cannot keep a secret) names itself, which only the refresh_token grant accepts,
-     * and the refresh token is bound to that client. */
-    int ok = found == 1 && client->active && server->has_token_hash_key &&
-             (client->confidential ? job->has_secret && clients_secret_matches(client, server->token_hash_key, job->secret,
-                                                                               job->secret_len, (int64_t)time(NULL))
-                                   : !job->has_secret && job->refresh_token != NULL);
-    if (!ok) {
-        oauth_client_clear(client);
-        return fail(job, "invalid_client", "Client authentication failed.");
-    }
-    return 0;
 }
 
 static void issue(struct token_job *job, const struct snapshot *snapshot, const struct oauth_client *client)
@@ -177,7 +124,7 @@ static void refuse_refresh(struct token_job *job, enum refresh_result result, co
 {
     if (result == REFRESH_REUSED || result == REFRESH_WRONG_CLIENT)
         log_warn("refresh token %s: family %s of client %s revoked (presented by client %s)", refresh_result_name(result),
-                 grant->family_id, grant->client_id, job->client_id);
+                 grant->family_id, grant->client_id, job->cred.client_id);
     if (result == REFRESH_ERROR) {
         log_error("token endpoint: %s", err != NULL ? err : "refresh failed");
         fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
@@ -239,7 +186,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
 {
     struct token_job *job = (struct token_job *)ar;
     if (job->error != NULL)
-        send_oauth_error(rc, job->error, job->error_description, job->used_basic);
+        oauth_send_error(rc, job->error, job->error_description, job->cred.used_basic);
     else
         send_token(rc, job);
 }
@@ -247,7 +194,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
 static void destroy(struct async_request *ar)
 {
     struct token_job *job = (struct token_job *)ar;
-    OPENSSL_cleanse(job->secret, sizeof(job->secret));
+    oauth_credentials_clear(&job->cred);
     free(job->requested_scope);
     free(job->access_token);
     if (job->refresh_token != NULL) {
@@ -260,73 +207,12 @@ static void destroy(struct async_request *ar)
 
 /* ---- the event loop's part: parse and check what needs no database ---- */
 
-static int decode_component(const char *in, size_t len, char *out, size_t size, size_t *out_len)
-{
-    if (len >= size)
-        return -1;
-    long n = form_decode(in, len, out);
-    if (n < 0)
-        return -1;
-    *out_len = (size_t)n;
-    return 0;
-}
-
-/* client_secret_basic: "Basic base64(urlencode(id) ':' urlencode(secret))" (RFC 6749 §2.3.1). */
-static int parse_basic(h2o_iovec_t value, struct token_job *job)
-{
-    if (value.len < 7 || !h2o_lcstris(value.base, 5, H2O_STRLIT("basic")) || value.base[5] != ' ')
-        return -1;
-    const char *b64 = value.base + 6;
-    size_t b64_len = value.len - 6;
-    while (b64_len != 0 && *b64 == ' ')
-        b64++, b64_len--;
-    if (b64_len == 0 || b64_len > 1024)
-        return -1;
-    unsigned char decoded[1024];
-    int n = EVP_DecodeBlock(decoded, (const unsigned char *)b64, (int)b64_len);
-    if (n < 0)
-        return -1;
-    while (n > 0 && b64_len > 0 && b64[--b64_len] == '=')
-        n--; /* EVP_DecodeBlock counts padding as zero bytes */
-    const char *colon = memchr(decoded, ':', (size_t)n);
-    size_t id_len, secret_len;
-    if (colon == NULL ||
-        decode_component((const char *)decoded, (size_t)(colon - (const char *)decoded), job->client_id, sizeof(job->client_id),
-                         &id_len) != 0 ||
-        decode_component(colon + 1, (size_t)n - (size_t)(colon + 1 - (const char *)decoded), job->secret, sizeof(job->secret),
-                         &secret_len) != 0)
-        return -1;
-    job->secret_len = secret_len;
-    OPENSSL_cleanse(decoded, sizeof(decoded));
-    return id_len != 0 ? 0 : -1;
-}
-
 /* Fills the job from the request; returns NULL on success or the error_description of an invalid_request/invalid_client. */
 static const char *read_request(struct request_ctx *rc, const struct form *form, struct token_job *job, const char **error)
 {
-    *error = "invalid_request";
-    h2o_iovec_t authorization = request_header(rc->req, H2O_STRLIT("authorization"));
-    const char *body_id = form_get(form, "client_id"), *body_secret = form_get(form, "client_secret");
-    if (authorization.base != NULL && body_secret != NULL)
-        return "Use one client authentication method, not two.";
-    if (authorization.base != NULL) {
-        job->used_basic = job->has_secret = 1;
-        if (parse_basic(authorization, job) != 0 || (body_id != NULL && strcmp(body_id, job->client_id) != 0)) {
-            *error = "invalid_client";
-            return "Client authentication failed.";
-        }
-    } else if (body_id != NULL && body_secret != NULL && strlen(body_id) < sizeof(job->client_id) &&
-               strlen(body_secret) <= MAX_SECRET_LEN) {
-        strcpy(job->client_id, body_id);
-        job->has_secret = 1;
-        job->secret_len = strlen(body_secret);
-        memcpy(job->secret, body_secret, job->secret_len + 1);
-    } else if (body_id != NULL && body_id[0] != '\0' && body_secret == NULL && strlen(body_id) < sizeof(job->client_id)) {
-        strcpy(job->client_id, body_id); /* a public client: accepted by the refresh_token grant only (authenticate) */
-    } else {
-        *error = "invalid_client";
-        return "Client authentication is required.";
-    }
+    const char *description = oauth_credentials_read(rc->req, form, &job->cred, error);
+    if (description != NULL)
+        return description;
     const char *scope = form_get(form, "scope");
     if (scope != NULL)
         job->requested_scope = xstrdup(scope);
@@ -343,26 +229,11 @@ static const char *read_refresh_token(const struct form *form, struct token_job 
     return NULL;
 }
 
-static int is_form_body(const h2o_req_t *req)
-{
-    h2o_iovec_t type = request_header(req, H2O_STRLIT("content-type"));
-    return type.base != NULL && type.len >= 33 && h2o_lcstris(type.base, 33, H2O_STRLIT("application/x-www-form-urlencoded"));
-}
-
 void oauth_token_endpoint(struct request_ctx *rc)
 {
-    h2o_req_t *req = rc->req;
-    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("POST"));
-        request_send_error(rc, GW_ERR_METHOD_NOT_ALLOWED);
-        return;
-    }
     struct form form;
-    if (!is_form_body(req) ||
-        form_parse(&form, req->entity.base != NULL ? req->entity.base : "", req->entity.len, NULL) != FORM_OK) {
-        send_oauth_error(rc, "invalid_request", "The body must be a valid application/x-www-form-urlencoded form.", 0);
+    if (oauth_read_post_form(rc, &form) != 0)
         return;
-    }
     const char *grant_type = form_get(&form, "grant_type");
     struct token_job *job = xcalloc(1, sizeof(*job));
     const char *error = "invalid_request", *description = NULL;
@@ -375,7 +246,7 @@ void oauth_token_endpoint(struct request_ctx *rc)
         description = read_refresh_token(&form, job);
     form_clear(&form);
     if (description != NULL) {
-        send_oauth_error(rc, error, description, job->used_basic);
+        oauth_send_error(rc, error, description, job->cred.used_basic);
         destroy(&job->ar);
         return;
     }

@@ -7,14 +7,11 @@
  * auth/refresh_tokens.h; the scope may only narrow). authorization_code
  * joins with the browser sign-in flow.
  *
- * Client authentication: client_secret_basic (HTTP Basic with the URL-encoded
- * id and secret, RFC 6749 §2.3.1) or client_secret_post (client_id and
- * client_secret in the form) — exactly one of them. A public client (a
- * mobile app, which cannot keep a secret) sends its client_id alone, which
- * only the refresh_token grant accepts: the token itself is the credential,
- * bound to that client. Errors use RFC 6749 §5.2's
- * {"error","error_description"} shape, which OAuth client libraries expect,
- * not the gateway's envelope; answers are never cached (no-store).
+ * Client authentication (oauth_client_auth.h): client_secret_basic or
+ * client_secret_post; a public client (a mobile app, which cannot keep a
+ * secret) sends its client_id alone, which only the refresh_token grant
+ * accepts: the token itself is the credential, bound to that client. Answers
+ * and errors (RFC 6749 §5.2) go through oauth_response.h.
  *
  * The form is parsed on the event loop; the client lookup (database) and the
  * signing run on a worker (async_request.h).

@@ -11,6 +11,8 @@ packages=(
     libh2o-evloop-dev libjwt-dev libssl-dev libjansson-dev libmariadb-dev libargon2-dev
     mariadb-server
     curl nghttp2-client openssl ca-certificates python3
+    # an independent OpenID Connect client for tests/integration/test_oidc_conformance.py
+    python3-authlib python3-requests
     clang-format cppcheck
 )
 # Node.js is used for API-description tooling. A node or npm that came from
