@@ -203,7 +203,8 @@ static void authorize(struct browser_job *job, struct db *db, const struct oauth
     int live = resume_session(job, db, &session);
     if (live < 0)
         return;
-    int too_old = live && d->max_age >= 0 && (int64_t)time(NULL) - session.auth_time > d->max_age;
+    /* max_age=0 asks for a sign-in now, like prompt=login; otherwise an older sign-in than max_age seconds */
+    int too_old = live && d->max_age >= 0 && (d->max_age == 0 || (int64_t)time(NULL) - session.auth_time > d->max_age);
     if (!live || too_old || (d->prompt & AUTHZ_PROMPT_LOGIN)) {
         if (d->prompt & AUTHZ_PROMPT_NONE)
             answer_redirect_error(job, "login_required", "The person is not signed in.");
