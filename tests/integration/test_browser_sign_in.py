@@ -387,6 +387,60 @@ class BrowserSignInTest(unittest.TestCase):
         done = browser.submit(page, 0, action="sms", mobile=mobile, code=code)
         self.assertEqual(done.status, 303, done.text)
 
+    # ---- the login page's other answers
+
+    def test_password_lock_shows_the_page_with_429(self):
+        mobile = self.new_mobile()
+        browser = Browser(self.env)
+        page = browser.authorize(**self.params("web"))
+        statuses = [browser.password_sign_in(page, mobile, "wrong-%d-pw" % i).status for i in range(5)]
+        self.assertEqual(statuses, [401] * 5)  # no account: the same answer as a wrong password
+        locked = browser.password_sign_in(page, mobile, "wrong-5-pw")
+        self.assertEqual(locked.status, 429)
+        self.assertGreaterEqual(int(locked.headers["retry-after"]), 1)
+        self.assertIn("尝试次数过多", locked.text)
+        self.assertEqual(len(locked.forms()), 2)  # the page again, with the request still carried
+        # the SMS path is not subject to the number's lock: whoever holds the phone gets in
+        done = browser.sms_sign_in(locked, mobile)
+        self.assertEqual(done.status, 303, done.text)
+
+    def test_bad_mobile_and_malformed_code(self):
+        browser = Browser(self.env)
+        _, challenge = pkce_pair()
+        page = browser.authorize(**self.params("h5", challenge))
+        self.assertEqual(browser.submit(page, 0, action="send_code", mobile="12345").status, 400)
+        self.assertEqual(browser.submit(page, 0, action="sms", mobile=self.new_mobile(), code="12ab56").status, 401)
+        self.assertEqual(browser.submit(page, 0, action="dance", mobile=self.new_mobile()).status, 400)
+
+    def test_tampered_hidden_fields_are_checked_again(self):
+        browser = Browser(self.env)
+        _, challenge = pkce_pair()
+        page = browser.authorize(**self.params("h5", challenge))
+        mobile = self.new_mobile()
+        sent = browser.submit(page, 0, action="send_code", mobile=mobile)
+        code = self.env.last_code(mobile)
+        evil = browser.submit(sent, 0, action="sms", mobile=mobile, code=code, redirect_uri="https://evil.example/cb")
+        self.assertEqual(evil.status, 400)
+        self.assertNotIn("location", evil.headers)
+        no_pkce = browser.submit(sent, 0, action="sms", mobile=mobile, code=code, code_challenge="")
+        self.assertEqual(no_pkce.status, 303)
+        self.assertEqual(no_pkce.redirect_params()["error"], "invalid_request")
+        self.assertNotIn("__Host-yiwang-sso", browser.cookies)  # neither signed the person in
+
+    def test_post_authorize_and_a_cookie_of_an_ended_session(self):
+        browser = Browser(self.env)
+        got, verifier, mobile = self.sign_in(browser)
+        sid = jwt_payload(self.tokens(got["code"], verifier=verifier)["access_token"])["sid"]
+        _, challenge = pkce_pair()
+        posted = browser.request("POST", "/oauth/authorize", self.params("h5", challenge))
+        self.assertEqual(posted.status, 303)
+        self.assertIn("code", posted.redirect_params())
+        self.env.db.execute("UPDATE sso_sessions SET ended_at = UTC_TIMESTAMP(6) WHERE sid = '%s'" % sid)
+        page = browser.authorize(**self.params("h5", challenge))
+        self.assertEqual(page.status, 200)
+        self.assertTrue([c for c in page.set_cookies if c.startswith("__Host-yiwang-sso=;") and "Max-Age=0" in c])
+        self.assertNotIn("__Host-yiwang-sso", browser.cookies)
+
     # ---- logs
 
     def test_no_secret_in_the_logs(self):
