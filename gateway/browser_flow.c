@@ -55,6 +55,7 @@ struct browser_job {
     int status;
     const char *page_error;
     enum login_notice notice;
+    const char *failure; /* the failed sign-in step's error code, for the access log; NULL */
     unsigned retry_after_s;
     char *location;
     size_t location_len;
@@ -107,9 +108,13 @@ static void answer_redirect_error(struct browser_job *job, const char *error, co
 static void answer_login_failure(struct browser_job *job, const struct api_outcome *outcome)
 {
     job->retry_after_s = outcome->retry_after_s;
+    job->failure = gateway_error_info(outcome->error)->code;
     switch (outcome->error) {
     case GW_ERR_INVALID_CREDENTIALS:
         answer_login_page(job, 401, LOGIN_NOTICE_INVALID_CREDENTIALS);
+        break;
+    case GW_ERR_INVALID_MOBILE:
+        answer_login_page(job, 400, LOGIN_NOTICE_INVALID_MOBILE);
         break;
     case GW_ERR_TOO_MANY_ATTEMPTS:
         answer_login_page(job, 429, LOGIN_NOTICE_TOO_MANY_ATTEMPTS);
@@ -126,6 +131,13 @@ static void answer_login_failure(struct browser_job *job, const struct api_outco
     default:
         answer_login_page(job, 503, LOGIN_NOTICE_UNAVAILABLE);
     }
+}
+
+/* Input refused before any sign-in step ran. */
+static void answer_login_refused(struct browser_job *job, enum gateway_error error)
+{
+    const struct api_outcome outcome = {.failed = 1, .error = error};
+    answer_login_failure(job, &outcome);
 }
 
 /* ---- the worker's steps ---- */
@@ -304,15 +316,15 @@ static void run(struct browser_job *job, struct db *db, const struct oauth_clien
         break;
     case JOB_SEND_CODE:
         if (job->bad_mobile)
-            answer_login_page(job, 400, LOGIN_NOTICE_INVALID_MOBILE);
+            answer_login_refused(job, GW_ERR_INVALID_MOBILE);
         else
             send_code(job, db);
         break;
     case JOB_LOGIN:
         if (job->bad_mobile)
-            answer_login_page(job, 400, LOGIN_NOTICE_INVALID_MOBILE);
+            answer_login_refused(job, GW_ERR_INVALID_MOBILE);
         else if (job->password == NULL && job->code[0] == '\0')
-            answer_login_page(job, 401, LOGIN_NOTICE_INVALID_CREDENTIALS); /* cannot be right: spends no attempt */
+            answer_login_refused(job, GW_ERR_INVALID_CREDENTIALS); /* cannot be right: spends no attempt */
         else
             login(job, db, client, d);
         break;
@@ -376,6 +388,8 @@ static void send_form_page(struct request_ctx *rc, struct browser_job *job, enum
         int n = snprintf(value, 16, "%u", job->retry_after_s > 0 ? job->retry_after_s : 1);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, value, (size_t)n);
     }
+    if (job->failure != NULL)
+        rc->error_code = job->failure;
     const struct login_page page = {.authz = &job->authz,
                                     .client_name = job->client_name,
                                     .csrf_token = token,

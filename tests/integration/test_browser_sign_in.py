@@ -453,6 +453,19 @@ class BrowserSignInTest(unittest.TestCase):
         text = "\n".join(str(line) for line in lines) + self.env.gw.stderr()
         for secret in secrets:
             self.assertNotIn(secret, text)
+        # a wrong credential on the page is counted like one of the JSON API
+        time.sleep(0.3)  # the access log is written by a background thread
+        seen = len(self.env.gw.access_log_lines())
+        stranger = Browser(self.env)
+        page = stranger.authorize(**self.params("web"))
+        self.assertEqual(stranger.password_sign_in(page, self.new_mobile(), "wrong-password-1").status, 401)
+        deadline, failed = time.time() + 5, []
+        while time.time() < deadline and not failed:
+            failed = [line for line in self.env.gw.access_log_lines()[seen:]
+                      if line.get("path") == "/oauth/login" and line.get("status") == 401]
+            time.sleep(0.1)
+        self.assertTrue(failed, self.env.gw.access_log_lines()[-3:])
+        self.assertEqual((failed[-1]["status"], failed[-1].get("error")), (401, "invalid_credentials"))
 
 
 if __name__ == "__main__":
