@@ -511,7 +511,8 @@ void browser_authorize(struct request_ctx *rc)
 {
     h2o_req_t *req = rc->req;
     struct form form;
-    if (is_method(req, H2O_STRLIT("GET")) || is_method(req, H2O_STRLIT("HEAD"))) {
+    /* no HEAD: with a session, answering issues a code, which a request that cannot see the body has no use for */
+    if (is_method(req, H2O_STRLIT("GET"))) {
         const char *query = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
         size_t len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
         if (form_parse(&form, query, len, NULL) != FORM_OK) {
@@ -519,7 +520,7 @@ void browser_authorize(struct request_ctx *rc)
             return;
         }
     } else if (!is_method(req, H2O_STRLIT("POST"))) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD, POST"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, POST"));
         request_send_error(rc, GW_ERR_METHOD_NOT_ALLOWED);
         return;
     } else if (read_post_form(rc, &form) != 0) {

@@ -432,6 +432,9 @@ class BrowserSignInTest(unittest.TestCase):
         got, verifier, mobile = self.sign_in(browser)
         sid = jwt_payload(self.tokens(got["code"], verifier=verifier)["access_token"])["sid"]
         _, challenge = pkce_pair()
+        head = browser.request("HEAD", "/oauth/authorize?" + urllib.parse.urlencode(self.params("h5", challenge)))
+        self.assertEqual((head.status, head.headers["allow"]), (405, "GET, POST"))
+        self.assertEqual(browser.request("PUT", "/oauth/login", {"a": "b"}).status, 405)
         posted = browser.request("POST", "/oauth/authorize", self.params("h5", challenge))
         self.assertEqual(posted.status, 303)
         self.assertIn("code", posted.redirect_params())
