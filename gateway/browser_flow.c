@@ -394,7 +394,8 @@ static void send_form_page(struct request_ctx *rc, struct browser_job *job, enum
                                     .client_name = job->client_name,
                                     .csrf_token = token,
                                     .mobile = job->mobile[0] != '\0' ? job->mobile : NULL,
-                                    .notice = job->notice};
+                                    .notice = job->notice,
+                                    .retry_after_s = job->status == 429 ? job->retry_after_s : 0};
     browser_page_login(rc, job->status, locale, &page);
 }
 

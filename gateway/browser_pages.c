@@ -218,8 +218,12 @@ void browser_page_login(struct request_ctx *rc, int status, enum page_locale loc
     strbuf_appendf(&out, "<p>%s<strong>", t(locale, T_LOGIN_FOR));
     html_append_escaped(&out, page->client_name);
     strbuf_append_str(&out, "</strong></p>");
-    if (page->notice != LOGIN_NOTICE_NONE)
-        strbuf_appendf(&out, "<p class=\"notice\" role=\"alert\">%s</p>", notices[page->notice][locale]);
+    if (page->notice != LOGIN_NOTICE_NONE) {
+        strbuf_appendf(&out, "<p class=\"notice\" role=\"alert\">%s", notices[page->notice][locale]);
+        if (page->retry_after_s > 0)
+            strbuf_appendf(&out, locale == PAGE_ZH ? "（%u 秒后可重试）" : " (again in %u s)", page->retry_after_s);
+        strbuf_append_str(&out, "</p>");
+    }
     /* SMS: the code button comes first so that Enter in the code field signs in rather than sending another code */
     strbuf_append_str(&out, "<form method=\"post\" action=\"/oauth/login\">");
     append_carried(&out, page->authz, page->csrf_token);

@@ -48,6 +48,7 @@ struct login_page {
     const char *csrf_token;
     const char *mobile; /* to fill in again; NULL: empty */
     enum login_notice notice;
+    unsigned retry_after_s; /* > 0: say when to try again */
 };
 
 struct consent_page {

@@ -399,6 +399,7 @@ class BrowserSignInTest(unittest.TestCase):
         self.assertEqual(locked.status, 429)
         self.assertGreaterEqual(int(locked.headers["retry-after"]), 1)
         self.assertIn("尝试次数过多", locked.text)
+        self.assertIn("（%s 秒后可重试）" % locked.headers["retry-after"], locked.text)
         self.assertEqual(len(locked.forms()), 2)  # the page again, with the request still carried
         # the SMS path is not subject to the number's lock: whoever holds the phone gets in
         done = browser.sms_sign_in(locked, mobile)
