@@ -10,6 +10,7 @@ the access log."""
 
 import base64
 import hashlib
+import json
 import os
 import sys
 import time
@@ -104,6 +105,12 @@ class BrowserSignInTest(unittest.TestCase):
         self.assertEqual((idt["acr"], idt["amr"]), ("1", ["sms"]))
         self.assertEqual(idt["auth_time"], access["auth_time"])
         self.assertLessEqual(abs(idt["iat"] - time.time()), 60)
+        part = body["id_token"].split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        status, _, jwks = self.env.request("GET", "/.well-known/jwks.json")
+        self.assertEqual(header["typ"], "JWT")
+        self.assertIn(header["kid"], [key["kid"] for key in jwks["keys"]])
+        self.assertEqual(idt["azp"], "h5")
         self.assertGreater(idt["exp"], idt["iat"])
         status, seen = self.env.upstream_sees("/people/x", body["access_token"])
         self.assertEqual((status, seen["headers"]["x-gateway-subject"]), (200, idt["sub"]))
