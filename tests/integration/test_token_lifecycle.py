@@ -315,11 +315,25 @@ class TokenLifecycleTest(unittest.TestCase):
                 return value.split(";", 1)[0].split("=", 1)[1], value
         return None, None
 
+    def join_session(self, client_id, sid):
+        """A second app signed in to the same SSO session, as the browser flow will do: until /oauth/authorize
+        lands, its login's refresh-token family is moved into the session, and refreshing it gives that app an
+        access token with the session's sid."""
+        other = self.login(client_id)
+        self.env.db.execute("UPDATE refresh_tokens SET sid = '%s' WHERE sid = '%s'"
+                            % (sid, jwt_payload(other["access_token"])["sid"]))
+        status, _, body = self.env.refresh(other["refresh_token"], client_id=client_id)
+        self.assertEqual(status, 200, body)
+        self.assertEqual((jwt_payload(body["access_token"])["sid"], jwt_payload(body["access_token"])["client_id"]),
+                         (sid, client_id))
+        return body
+
     def test_logout_with_the_cookie_needs_the_confirmation_post(self):
         login = self.login("rp")
         token, session = login["access_token"], login["session_id"]
         sid = jwt_payload(token)["sid"]
-        sibling = self.env.refresh(login["refresh_token"], client_id="rp")[2]
+        sibling = self.join_session("rp2", sid)  # another app in the same session
+        self.assertEqual(self.proxy_status(sibling["access_token"]), 200)
         params = {"client_id": "rp", "post_logout_redirect_uri": RP_AFTER, "state": "s<1>&\"", "ui_locales": "en"}
         status, headers, page = self.logout_get(params, self.cookies(session))
         self.assertEqual(status, 200)
@@ -350,7 +364,8 @@ class TokenLifecycleTest(unittest.TestCase):
         self.assertEqual(self.session_ended(sid), "logout")
         for t in (token, sibling["access_token"]):
             self.wait_refused(t, started=started)
-        self.assertEqual(self.env.refresh(sibling["refresh_token"], client_id="rp")[0], 400)
+        self.assertEqual(self.env.refresh(sibling["refresh_token"], client_id="rp2")[0], 400)
+        self.assertEqual(self.env.refresh(login["refresh_token"], client_id="rp")[0], 400)
 
     def test_logout_without_a_session_or_redirect(self):
         status, headers, page = self.logout_get({})
