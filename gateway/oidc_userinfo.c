@@ -9,6 +9,7 @@
 #include "auth/access_token_read.h"
 #include "auth/accounts.h"
 #include "auth/scope_set.h"
+#include "common/form.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gateway/async_request.h"
@@ -166,6 +167,56 @@ static void destroy(struct async_request *ar)
 
 /* ---- the event loop's part ---- */
 
+/*
+ * RFC 6750 §2.2: a POST may carry the token as access_token in a form body
+ * instead. Returns it (malloc'ed), NULL when there is none; *bad is set when
+ * the body is a form that cannot be read.
+ */
+static char *form_token(const h2o_req_t *req, int *bad)
+{
+    h2o_iovec_t type = request_header(req, H2O_STRLIT("content-type"));
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")) || type.base == NULL || type.len < 33 ||
+        !h2o_lcstris(type.base, 33, H2O_STRLIT("application/x-www-form-urlencoded")))
+        return NULL;
+    struct form form;
+    if (form_parse(&form, req->entity.base != NULL ? req->entity.base : "", req->entity.len, NULL) != FORM_OK) {
+        *bad = 1;
+        return NULL;
+    }
+    const char *value = form_get(&form, "access_token");
+    char *token = value != NULL ? xstrdup(value) : NULL;
+    form_clear(&form);
+    return token;
+}
+
+/* The one token of the request, malloc'ed; NULL after answering. */
+static char *read_token(struct request_ctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    int bad = 0;
+    char *in_body = form_token(req, &bad);
+    h2o_iovec_t in_header = auth_check_bearer_token(req);
+    if (auth_check_query_carries_token(req) || bad || (in_body != NULL && in_header.base != NULL)) {
+        /* in the URL it leaks into logs; two of them: which one is meant is ambiguous (RFC 6750 §2) */
+        free(in_body);
+        send_error(rc, 400, "Bad Request", "invalid_request", "Send one access token, in the Authorization header.");
+        return NULL;
+    }
+    if (in_body == NULL && in_header.base == NULL) {
+        send_error(rc, 401, "Unauthorized", NULL, "An access token is required.");
+        return NULL;
+    }
+    char *token = in_body != NULL ? in_body : xstrndup(in_header.base, in_header.len);
+    size_t len = strlen(token);
+    if (len == 0 || len > JWT_MAX_TOKEN_LEN) {
+        OPENSSL_cleanse(token, len);
+        free(token);
+        send_invalid_token(rc);
+        return NULL;
+    }
+    return token;
+}
+
 void oidc_userinfo_endpoint(struct request_ctx *rc)
 {
     h2o_req_t *req = rc->req;
@@ -175,20 +226,10 @@ void oidc_userinfo_endpoint(struct request_ctx *rc)
         request_send_error(rc, GW_ERR_METHOD_NOT_ALLOWED);
         return;
     }
-    if (auth_check_query_carries_token(req)) {
-        send_error(rc, 400, "Bad Request", "invalid_request", "Send the access token in the Authorization header.");
+    char *token = read_token(rc);
+    if (token == NULL)
         return;
-    }
-    h2o_iovec_t token = auth_check_bearer_token(req);
-    if (token.base == NULL) {
-        send_error(rc, 401, "Unauthorized", NULL, "An access token is required.");
-        return;
-    }
-    if (token.len == 0 || token.len > JWT_MAX_TOKEN_LEN) {
-        send_invalid_token(rc);
-        return;
-    }
     struct userinfo_job *job = xcalloc(1, sizeof(*job));
-    job->token = xstrndup(token.base, token.len);
+    job->token = token;
     async_request_start(rc, &job->ar, work, respond, destroy);
 }
