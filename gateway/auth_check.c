@@ -6,7 +6,7 @@
 
 #define REALM "realm=\"yiwang\""
 
-static int query_carries_token(const h2o_req_t *req)
+int auth_check_query_carries_token(const h2o_req_t *req)
 {
     if (req->query_at == SIZE_MAX)
         return 0;
@@ -38,8 +38,7 @@ static int is_token_char(char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
-/* The token of the request's single "Authorization: Bearer <token>"; {NULL, 0} when absent, {"", 0} when unusable. */
-static h2o_iovec_t bearer_token(const h2o_req_t *req)
+h2o_iovec_t auth_check_bearer_token(const h2o_req_t *req)
 {
     ssize_t first = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (first < 0)
@@ -150,12 +149,12 @@ static void prepare_identity_headers(struct request_ctx *rc, const struct jwt_cl
 
 int auth_check_request(struct request_ctx *rc)
 {
-    if (query_carries_token(rc->req))
+    if (auth_check_query_carries_token(rc->req))
         return refuse(rc, GW_ERR_TOKEN_IN_QUERY, NULL);
     const struct route_auth_config *auth = &rc->route->config->auth;
     if (auth->policy == ROUTE_AUTH_PUBLIC)
         return 0;
-    h2o_iovec_t token = bearer_token(rc->req);
+    h2o_iovec_t token = auth_check_bearer_token(rc->req);
     if (token.base == NULL)
         return refuse(rc, GW_ERR_TOKEN_MISSING, "Bearer " REALM);
     enum jwt_status status = JWT_MALFORMED;

@@ -22,4 +22,10 @@
 /* Returns 0 when the request may go on, -1 when it has been answered. */
 int auth_check_request(struct request_ctx *rc);
 
+/* The same reading of a request's credentials, for the gateway's own endpoints that take a Bearer token (/userinfo): */
+/* Does the query string carry access_token=...? */
+int auth_check_query_carries_token(const h2o_req_t *req);
+/* The token of the single "Authorization: Bearer <token>"; {NULL, 0} when absent, {"", 0} when unusable. */
+h2o_iovec_t auth_check_bearer_token(const h2o_req_t *req);
+
 #endif

@@ -4,7 +4,12 @@
 
 #include "gateway/auth_api.h"
 #include "gateway/browser_flow.h"
+#include "gateway/oauth_introspect.h"
+#include "gateway/oauth_revoke.h"
 #include "gateway/oauth_token.h"
+#include "gateway/oidc_discovery.h"
+#include "gateway/oidc_logout.h"
+#include "gateway/oidc_userinfo.h"
 
 /* Relying parties cache the JWKS; keys overlap for a whole rotation period, so a minute of staleness is harmless. */
 #define JWKS_MAX_AGE "public, max-age=60"
@@ -34,6 +39,29 @@ static void serve_jwks(struct request_ctx *rc)
     h2o_start_response(req, &generator);
     h2o_iovec_t body = h2o_iovec_init(snapshot->jwks, snapshot->jwks_len);
     h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+/* Token lifecycle and OpenID Connect endpoints beside the token endpoint. */
+static int dispatch_token_lifecycle(struct request_ctx *rc, const char *path, size_t path_len)
+{
+    static const struct {
+        const char *path;
+        size_t len;
+        void (*serve)(struct request_ctx *rc);
+    } endpoints[] = {
+        {H2O_STRLIT("/.well-known/openid-configuration"), oidc_discovery_serve},
+        {H2O_STRLIT("/oauth/revoke"), oauth_revoke_endpoint},
+        {H2O_STRLIT("/oauth/introspect"), oauth_introspect_endpoint},
+        {H2O_STRLIT("/oauth/logout"), oidc_logout_endpoint},
+        {H2O_STRLIT("/userinfo"), oidc_userinfo_endpoint},
+    };
+    for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        if (h2o_memis(path, path_len, endpoints[i].path, endpoints[i].len)) {
+            endpoints[i].serve(rc);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The JSON sign-in API for first-party apps (auth_api.h) and the browser flow's pages (browser_flow.h). */
@@ -70,5 +98,5 @@ int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t 
         oauth_token_endpoint(rc);
         return 1;
     }
-    return dispatch_sign_in_api(rc, path, path_len);
+    return dispatch_token_lifecycle(rc, path, path_len) || dispatch_sign_in_api(rc, path, path_len);
 }

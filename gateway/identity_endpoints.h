@@ -6,7 +6,11 @@
  *
  * Now: GET /.well-known/jwks.json — the gateway's published signing keys,
  * from the request's snapshot (no database on the request path);
- * POST /oauth/token (oauth_token.h); POST /v1/auth/sms, /v1/auth/login and
+ * POST /oauth/token (oauth_token.h); POST /oauth/revoke (oauth_revoke.h);
+ * POST /oauth/introspect (oauth_introspect.h); GET/POST /oauth/logout
+ * (oidc_logout.h); GET/POST /userinfo (oidc_userinfo.h);
+ * GET /.well-known/openid-configuration (oidc_discovery.h, built per
+ * snapshot); POST /v1/auth/sms, /v1/auth/login and
  * /v1/auth/password, the sign-in API for first-party apps (auth_api.h);
  * GET|POST /oauth/authorize, POST /oauth/login and POST /oauth/consent, the
  * browser sign-in flow (browser_flow.h).

@@ -3,11 +3,17 @@
  *
  * Once a second the main thread asks the database which SSO sessions ended
  * recently enough that tokens issued under them could still be valid (within
- * the access-token lifetime plus the clock skew). When that list changed, it
+ * the access-token lifetime plus the clock skew), and which single access
+ * tokens were revoked (auth/access_revocations.h) and have not yet expired
+ * (plus the skew). When either list changed, it
  * builds a new auth/revocation_set.h set and the caller hands it to every
  * event-loop thread: a logout on any node stops the session's access tokens
  * on every node within about a second. While the database is unreachable the
  * last set stays in force.
+ *
+ * About once a minute it also deletes revoked-token rows past their expiry:
+ * the main thread already holds a connection and blocks on it, so no event
+ * loop and no request pays for the sweep.
  *
  * Main thread only (blocking database calls).
  */

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "gateway/oidc_discovery.h"
 
 static int add_routes(struct snapshot *snapshot, struct metrics_registry *metrics, struct problem_list *problems)
 {
@@ -116,8 +117,10 @@ struct snapshot *snapshot_build(struct config *config, const struct snapshot *pr
         snapshot_release(snapshot);
         return NULL;
     }
-    if (config->identity.issuer != NULL)
+    if (config->identity.issuer != NULL) {
         add_own_keys(snapshot, keys);
+        snapshot->discovery = oidc_discovery_build(&config->identity, &snapshot->discovery_len);
+    }
     snapshot->latency = xcalloc(snapshot->services->num_services, sizeof(*snapshot->latency));
     for (size_t i = 0; i < snapshot->services->num_services; i++)
         snapshot->latency[i] = metrics_latency_series(metrics, snapshot->services->services[i].config->name);
@@ -139,6 +142,7 @@ void snapshot_release(struct snapshot *snapshot)
     jwt_keyset_clear(&snapshot->keyset);
     jwt_signer_clear(&snapshot->signer);
     free(snapshot->jwks);
+    free(snapshot->discovery);
     service_set_free(snapshot->services);
     free(snapshot->routes);
     free(snapshot->latency);

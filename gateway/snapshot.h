@@ -44,6 +44,8 @@ struct snapshot {
     struct jwt_signer signer;        /* the gateway's active signing key; pkey NULL when it cannot issue tokens */
     char *jwks;                      /* /.well-known/jwks.json: the gateway's own published keys */
     size_t jwks_len;
+    char *discovery; /* /.well-known/openid-configuration (oidc_discovery.h); NULL without an issuer */
+    size_t discovery_len;
     struct route_series *unmatched; /* requests that matched no route */
     struct latency_series *unmatched_latency;
 };

@@ -68,6 +68,7 @@ class SignInGateway:
             else:
                 self.identity[key] = value
         cli = os.path.join(self.dir.name, "cli.json")
+        self.cli = cli  # for tests that register clients of their own
         with open(cli, "w") as f:
             json.dump({"database": {"dsn": self.db.dsn}, "identity": self.identity}, f)
         self.cli_config = cli
