@@ -204,10 +204,18 @@ int auth_api_authenticate(struct db *db, const struct async_request *ar, const s
 char *auth_api_access_token(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
                             const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in)
 {
+    char jti[ACCESS_TOKEN_JTI_LEN + 1];
+    return auth_api_access_token_jti(snapshot, account_id, client_id, scope, sid, acr, auth_time, expires_in, jti);
+}
+
+char *auth_api_access_token_jti(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
+                                const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in, char jti[23])
+{
+    _Static_assert(ACCESS_TOKEN_JTI_LEN + 1 == 23, "jti buffer");
     const struct identity_config *identity = &snapshot->config->identity;
     if (snapshot->signer.pkey == NULL)
         return NULL;
-    char acr_text[4], jti[ACCESS_TOKEN_JTI_LEN + 1];
+    char acr_text[4];
     snprintf(acr_text, sizeof(acr_text), "%u", acr);
     struct access_token_grant grant = {
         .issuer = identity->issuer,

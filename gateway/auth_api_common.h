@@ -102,5 +102,8 @@ int auth_api_sign_in(struct db *db, const struct async_request *ar, const struct
  */
 char *auth_api_access_token(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
                             const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in);
+/* The same, also writing the token's jti (22 characters + NUL) so that it can be revoked later. */
+char *auth_api_access_token_jti(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
+                                const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in, char jti[23]);
 
 #endif

@@ -20,13 +20,11 @@
 #include <string.h>
 
 #include "auth/identifiers.h"
-#include "auth/login_guard.h"
 #include "auth/password.h"
 #include "auth/sms.h"
-#include "common/log.h"
 #include "common/xalloc.h"
 #include "gateway/auth_api_common.h"
-#include "gateway/server.h"
+#include "gateway/sign_in_steps.h"
 
 struct login_job {
     struct async_request ar; /* first: the job is freed through it */
@@ -41,86 +39,14 @@ struct login_job {
     struct api_tokens tokens;
 };
 
-static int charge(struct login_job *job, struct db *db, enum login_guard_kind kind, const char *subject)
-{
-    unsigned retry = 0;
-    char *err = NULL;
-    switch (login_guard_charge(db, &job->ar.snapshot->config->identity.login_guard, kind, subject, &retry, &err)) {
-    case LOGIN_GUARD_ALLOWED:
-        return 0;
-    case LOGIN_GUARD_LOCKED:
-        return auth_api_fail(&job->outcome, GW_ERR_TOO_MANY_ATTEMPTS, retry);
-    default:
-        return auth_api_unavailable(&job->outcome, "the login guard failed", err);
-    }
-}
-
-/* Keeps stored hashes at the current Argon2 parameters; a failure only means the next login tries again. */
-static void rehash_if_needed(struct db *db, const struct login_job *job, const struct account *account)
-{
-    char phc[PASSWORD_PHC_BUFSIZE], *err = NULL;
-    if (password_needs_rehash(account->password_hash) != 1 ||
-        password_hash(job->password, job->password_len, phc, sizeof(phc)) != 0)
-        return;
-    if (accounts_set_password(db, account->id, phc, &err) != ACCOUNTS_OK) {
-        log_warn("sign-in: cannot store a rehashed password: %s", err != NULL ? err : "account vanished");
-        free(err);
-    }
-}
-
-static int check_password(struct login_job *job, struct db *db, struct account *account)
-{
-    char *err = NULL;
-    if (charge(job, db, LOGIN_GUARD_MOBILE, job->mobile) != 0)
-        return -1;
-    int found = accounts_find_by_mobile(db, job->mobile, account, &err);
-    if (found < 0)
-        return auth_api_unavailable(&job->outcome, "cannot load the account", err);
-    int has_password = found == 1 && account->password_hash[0] != '\0';
-    /* no account or no password: the same Argon2 cost as a wrong password, so timing does not tell them apart */
-    enum password_result result = has_password ? password_verify(account->password_hash, job->password, job->password_len)
-                                               : password_verify_dummy(job->password, job->password_len);
-    if (result == PASSWORD_ERROR && has_password)
-        log_error("sign-in: the stored password hash of account %s cannot be used", account->id);
-    if (result != PASSWORD_MATCH)
-        return auth_api_fail(&job->outcome, GW_ERR_INVALID_CREDENTIALS, 0);
-    rehash_if_needed(db, job, account);
-    return 0;
-}
-
-static int check_code(struct login_job *job, struct db *db, struct account *account)
-{
-    char *err = NULL;
-    int created = 0;
-    const struct sms_config *sms = &job->ar.snapshot->config->identity.sms;
-    switch (sms_verify(db, job->ar.server->identity_keys.sms_code_hash, sms, job->mobile, SMS_PURPOSE_LOGIN, job->code, &err)) {
-    case SMS_CODE_OK:
-        break;
-    case SMS_CODE_WRONG:
-    case SMS_CODE_UNUSABLE:
-        return auth_api_fail(&job->outcome, GW_ERR_INVALID_CREDENTIALS, 0);
-    default:
-        return auth_api_unavailable(&job->outcome, "cannot check the SMS code", err);
-    }
-    if (accounts_find_or_create_by_mobile(db, job->mobile, account, &created, &err) != 1)
-        return auth_api_unavailable(&job->outcome, "cannot register the account", err);
-    return 0;
-}
-
-/* Charges the address, then checks the code or the password; on success refunds and lifts what the login proved. */
 static int authenticate_person(struct login_job *job, struct db *db, struct account *account)
 {
-    char *err = NULL;
-    if (charge(job, db, LOGIN_GUARD_IP, job->client_ip) != 0)
-        return -1;
-    if ((job->password != NULL ? check_password(job, db, account) : check_code(job, db, account)) != 0)
-        return -1;
-    if (login_guard_succeeded(db, LOGIN_GUARD_MOBILE, job->mobile, &err) != 0 ||
-        login_guard_succeeded(db, LOGIN_GUARD_IP, job->client_ip, &err) != 0)
-        return auth_api_unavailable(&job->outcome, "cannot record the successful login", err);
-    if (account->status != ACCOUNT_ACTIVE)
-        return auth_api_fail(&job->outcome, GW_ERR_ACCOUNT_DISABLED, 0);
-    return 0;
+    const struct sign_in_credentials cred = {.mobile = job->mobile,
+                                             .code = job->password == NULL ? job->code : NULL,
+                                             .password = job->password,
+                                             .password_len = job->password_len,
+                                             .client_ip = job->client_ip};
+    return sign_in_check_credentials(db, &job->ar, &cred, account, &job->outcome);
 }
 
 static void work(struct async_request *ar, struct worker_ctx *ctx)

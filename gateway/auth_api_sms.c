@@ -10,15 +10,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auth/identifiers.h"
 #include "auth/sms.h"
-#include "auth/sms_provider.h"
-#include "common/log.h"
 #include "common/xalloc.h"
 #include "gateway/auth_api_common.h"
-#include "gateway/server.h"
+#include "gateway/sign_in_steps.h"
 
 struct sms_job {
     struct async_request ar; /* first: the job is freed through it */
@@ -30,54 +27,15 @@ struct sms_job {
     unsigned resend_after_s;
 };
 
-static int issue_and_send(struct sms_job *job, struct db *db, const struct sms_config *sms)
-{
-    char code[SMS_CODE_BUFSIZE], *err = NULL;
-    unsigned retry = 0;
-    int64_t now_ms = (int64_t)time(NULL) * 1000;
-    enum sms_issue_status status = sms_issue(db, job->ar.server->identity_keys.sms_code_hash, sms, job->mobile, job->purpose,
-                                             job->client_ip, now_ms / 1000, code, &retry, &err);
-    switch (status) {
-    case SMS_ISSUED:
-        break;
-    case SMS_TOO_SOON:
-        return auth_api_fail(&job->outcome, GW_ERR_SMS_TOO_SOON, retry);
-    case SMS_MOBILE_DAILY_LIMIT:
-    case SMS_IP_DAILY_LIMIT:
-        return auth_api_fail(&job->outcome, GW_ERR_SMS_DAILY_LIMIT, retry);
-    default:
-        return auth_api_unavailable(&job->outcome, "cannot issue an SMS code", err);
-    }
-    struct sms_message message = {.mobile = job->mobile,
-                                  .code = code,
-                                  .purpose = sms_purpose_name(job->purpose),
-                                  .ttl_s = sms->code_ttl_s,
-                                  .time_ms = now_ms};
-    int sent = sms_provider_send(sms, &message, &err);
-    secrets_wipe(code, sizeof(code));
-    if (sent != 0) {
-        log_error("sign-in: %s", err);
-        free(err);
-        return auth_api_fail(&job->outcome, GW_ERR_SMS_UNAVAILABLE, 0);
-    }
-    job->resend_after_s = sms->resend_interval_s;
-    return 0;
-}
-
 static void work(struct async_request *ar, struct worker_ctx *ctx)
 {
     struct sms_job *job = (struct sms_job *)ar;
-    const struct sms_config *sms = &ar->snapshot->config->identity.sms;
     struct oauth_client client;
     struct db *db = auth_api_db(ar, ctx, &job->outcome);
     if (db == NULL || auth_api_authenticate(db, ar, &job->client, &client, &job->outcome) != 0)
         return;
     oauth_client_clear(&client);
-    if (!sms->enabled) {
-        auth_api_fail(&job->outcome, GW_ERR_SMS_UNAVAILABLE, 0);
-        return;
-    }
-    issue_and_send(job, db, sms);
+    sign_in_send_code(db, ar, job->mobile, job->purpose, job->client_ip, &job->resend_after_s, &job->outcome);
 }
 
 static void respond(struct async_request *ar, struct request_ctx *rc)

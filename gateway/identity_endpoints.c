@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gateway/auth_api.h"
+#include "gateway/browser_flow.h"
 #include "gateway/oauth_introspect.h"
 #include "gateway/oauth_revoke.h"
 #include "gateway/oauth_token.h"
@@ -63,7 +64,7 @@ static int dispatch_token_lifecycle(struct request_ctx *rc, const char *path, si
     return 0;
 }
 
-/* The JSON sign-in API for first-party apps (auth_api.h). */
+/* The JSON sign-in API for first-party apps (auth_api.h) and the browser flow's pages (browser_flow.h). */
 static int dispatch_sign_in_api(struct request_ctx *rc, const char *path, size_t path_len)
 {
     static const struct {
@@ -71,9 +72,9 @@ static int dispatch_sign_in_api(struct request_ctx *rc, const char *path, size_t
         size_t len;
         void (*serve)(struct request_ctx *rc);
     } endpoints[] = {
-        {H2O_STRLIT("/v1/auth/sms"), auth_api_sms},
-        {H2O_STRLIT("/v1/auth/login"), auth_api_login},
-        {H2O_STRLIT("/v1/auth/password"), auth_api_password},
+        {H2O_STRLIT("/v1/auth/sms"), auth_api_sms},           {H2O_STRLIT("/v1/auth/login"), auth_api_login},
+        {H2O_STRLIT("/v1/auth/password"), auth_api_password}, {H2O_STRLIT("/oauth/authorize"), browser_authorize},
+        {H2O_STRLIT("/oauth/login"), browser_login},          {H2O_STRLIT("/oauth/consent"), browser_consent},
     };
     for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (h2o_memis(path, path_len, endpoints[i].path, endpoints[i].len)) {

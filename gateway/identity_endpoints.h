@@ -11,7 +11,9 @@
  * (oidc_logout.h); GET/POST /userinfo (oidc_userinfo.h);
  * GET /.well-known/openid-configuration (oidc_discovery.h, built per
  * snapshot); POST /v1/auth/sms, /v1/auth/login and
- * /v1/auth/password, the sign-in API for first-party apps (auth_api.h).
+ * /v1/auth/password, the sign-in API for first-party apps (auth_api.h);
+ * GET|POST /oauth/authorize, POST /oauth/login and POST /oauth/consent, the
+ * browser sign-in flow (browser_flow.h).
  * A route under /v1/auth/ other than these three is still served by its
  * route.
  *

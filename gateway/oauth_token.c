@@ -14,15 +14,18 @@
 #include "common/xalloc.h"
 #include "gateway/async_request.h"
 #include "gateway/auth_api_common.h"
+#include "auth/scope_set.h"
 #include "gateway/oauth_client_auth.h"
+#include "gateway/oauth_code_grant.h"
 #include "gateway/oauth_response.h"
 #include "gateway/server.h"
 
 struct token_job {
-    struct async_request ar;       /* first: the job is freed through it */
-    struct oauth_credentials cred; /* a public client (no secret): refresh_token grant only */
-    char *requested_scope;         /* NULL: all the client may have */
-    char *refresh_token;           /* the refresh_token grant's token; NULL for client_credentials */
+    struct async_request ar;        /* first: the job is freed through it */
+    struct oauth_credentials cred;  /* a public client (no secret): refresh_token grant only */
+    char *requested_scope;          /* NULL: all the client may have */
+    char *refresh_token;            /* the refresh_token grant's token; NULL for client_credentials */
+    struct code_grant_request code; /* the authorization_code grant's parameters (malloc'ed); code NULL otherwise */
     /* results */
     const char *error; /* RFC 6749 error code, NULL on success */
     const char *error_description;
@@ -30,6 +33,7 @@ struct token_job {
     char scope[REFRESH_SCOPE_MAX + 1];
     unsigned expires_in;
     char new_refresh_token[SECRETS_TOKEN_BUFSIZE]; /* "" unless the grant rotated one */
+    char *id_token;                                /* NULL unless the scope has openid */
 };
 
 /* ---- answers ---- */
@@ -44,6 +48,10 @@ static void send_token(struct request_ctx *rc, const struct token_job *job)
     if (job->new_refresh_token[0] != '\0') {
         strbuf_append_str(&body, ",\"refresh_token\":");
         strbuf_append_json_string(&body, job->new_refresh_token, strlen(job->new_refresh_token));
+    }
+    if (job->id_token != NULL) {
+        strbuf_append_str(&body, ",\"id_token\":");
+        strbuf_append_json_string(&body, job->id_token, strlen(job->id_token));
     }
     strbuf_append_char(&body, '}');
     oauth_send_json(rc, 200, "OK", &body);
@@ -60,8 +68,10 @@ static int fail(struct token_job *job, const char *error, const char *descriptio
 
 static int authenticate(struct token_job *job, struct db *db, const struct server *server, struct oauth_client *client)
 {
-    /* the refresh token is bound to its client, so a public client's token is its credential */
-    switch (oauth_client_authenticate(db, server, &job->cred, job->refresh_token != NULL, client, "token endpoint")) {
+    /* the refresh token is bound to its client, so a public client's token is its credential; a code is bound to its
+     * client and, for a public client, to the PKCE verifier only that client knows */
+    int public_allowed = job->refresh_token != NULL || job->code.code != NULL;
+    switch (oauth_client_authenticate(db, server, &job->cred, public_allowed, client, "token endpoint")) {
     case OAUTH_CLIENT_OK:
         return 0;
     case OAUTH_CLIENT_INVALID:
@@ -155,6 +165,11 @@ static void rotate(struct token_job *job, struct db *db, const struct async_requ
                                               grant.auth_time, &job->expires_in);
     if (job->access_token == NULL)
         fail(job, "temporarily_unavailable", "The token could not be signed.");
+    /* OIDC Core §12.2: a refresh of an OpenID grant returns a new ID token, without nonce */
+    if (job->access_token != NULL && scope_set_has_word(job->scope, "openid") &&
+        (job->id_token = oauth_id_token(ar->snapshot, grant.account_id, client->client_id, NULL, grant.acr, NULL, grant.sid,
+                                        job->access_token, grant.auth_time)) == NULL)
+        fail(job, "temporarily_unavailable", "The token could not be signed.");
     /* a cheap, timer-free sweep: the new token is random, so this runs after about one rotation in 64 */
     if (result == REFRESH_ROTATED && job->new_refresh_token[0] == 'A' && refresh_tokens_sweep(db, 100, &err) < 0) {
         log_warn("token endpoint: %s", err);
@@ -182,6 +197,39 @@ static void work_refresh_token(struct async_request *ar, struct worker_ctx *ctx)
     oauth_client_clear(&client);
 }
 
+/* ---- authorization_code (RFC 6749 §4.1.3) ---- */
+
+static void work_authorization_code(struct async_request *ar, struct worker_ctx *ctx)
+{
+    struct token_job *job = (struct token_job *)ar;
+    const char *db_err = NULL;
+    struct db *db = worker_ctx_db(ctx, &db_err);
+    if (db == NULL || !ar->server->has_identity_keys) {
+        log_error("token endpoint: %s", db == NULL ? db_err : "no master key: codes cannot be checked");
+        fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
+        return;
+    }
+    struct oauth_client client;
+    if (authenticate(job, db, ar->server, &client) != 0)
+        return;
+    struct code_grant_tokens tokens;
+    const char *description = NULL;
+    memset(&tokens, 0, sizeof(tokens));
+    const char *error = oauth_code_grant_redeem(db, ar, &client, &job->code, &tokens, &description);
+    if (error != NULL) {
+        fail(job, error, description);
+    } else {
+        job->access_token = tokens.access_token;
+        job->id_token = tokens.id_token;
+        job->expires_in = tokens.expires_in;
+        snprintf(job->scope, sizeof(job->scope), "%s", tokens.scope);
+        memcpy(job->new_refresh_token, tokens.refresh_token, sizeof(job->new_refresh_token));
+        tokens.access_token = tokens.id_token = NULL;
+        code_grant_tokens_clear(&tokens);
+    }
+    oauth_client_clear(&client);
+}
+
 static void respond(struct async_request *ar, struct request_ctx *rc)
 {
     struct token_job *job = (struct token_job *)ar;
@@ -202,6 +250,12 @@ static void destroy(struct async_request *ar)
         free(job->refresh_token);
     }
     OPENSSL_cleanse(job->new_refresh_token, sizeof(job->new_refresh_token));
+    free(job->id_token);
+    if (job->code.code != NULL)
+        OPENSSL_cleanse((char *)job->code.code, strlen(job->code.code));
+    free((char *)job->code.code);
+    free((char *)job->code.redirect_uri);
+    free((char *)job->code.code_verifier);
     free(job);
 }
 
@@ -229,6 +283,19 @@ static const char *read_refresh_token(const struct form *form, struct token_job 
     return NULL;
 }
 
+/* The authorization_code grant's own parameters (RFC 6749 §4.1.3, RFC 7636 §4.5). */
+static const char *read_code(const struct form *form, struct token_job *job)
+{
+    const char *code = form_get(form, "code"), *redirect_uri = form_get(form, "redirect_uri"),
+               *verifier = form_get(form, "code_verifier");
+    if (code == NULL || code[0] == '\0')
+        return "code is required.";
+    job->code.code = xstrdup(code);
+    job->code.redirect_uri = redirect_uri != NULL ? xstrdup(redirect_uri) : NULL;
+    job->code.code_verifier = verifier != NULL ? xstrdup(verifier) : NULL;
+    return NULL;
+}
+
 void oauth_token_endpoint(struct request_ctx *rc)
 {
     struct form form;
@@ -238,17 +305,22 @@ void oauth_token_endpoint(struct request_ctx *rc)
     struct token_job *job = xcalloc(1, sizeof(*job));
     const char *error = "invalid_request", *description = NULL;
     int refresh = grant_type != NULL && strcmp(grant_type, "refresh_token") == 0;
+    int code = grant_type != NULL && strcmp(grant_type, "authorization_code") == 0;
     if (grant_type == NULL)
         description = "grant_type is required.";
-    else if (!refresh && strcmp(grant_type, "client_credentials") != 0)
+    else if (!refresh && !code && strcmp(grant_type, "client_credentials") != 0)
         error = "unsupported_grant_type", description = "This grant type is not supported.";
-    else if ((description = read_request(rc, &form, job, &error)) == NULL && refresh)
-        description = read_refresh_token(&form, job);
+    else if ((description = read_request(rc, &form, job, &error)) == NULL && (refresh || code))
+        description = refresh ? read_refresh_token(&form, job) : read_code(&form, job);
     form_clear(&form);
     if (description != NULL) {
         oauth_send_error(rc, error, description, job->cred.used_basic);
         destroy(&job->ar);
         return;
     }
-    async_request_start(rc, &job->ar, refresh ? work_refresh_token : work_client_credentials, respond, destroy);
+    async_request_start(rc, &job->ar,
+                        refresh ? work_refresh_token
+                        : code  ? work_authorization_code
+                                : work_client_credentials,
+                        respond, destroy);
 }

@@ -11,9 +11,17 @@ Clients registered: "app" (first party, public, grants refresh_token, scopes
 "profile hrss:read tax:read"), "app2" (first party, public, same grants),
 "desk" (first party, confidential), "third" (third party, confidential) and
 "norefresh" (first party, public, no refresh_token grant).
+
+The browser flow (test_browser_sign_in.py): env.add_browser_clients() adds "h5"
+(first party, public), "web" (first party, confidential, env.web_secret) and
+"spa" (third party, public), all with the authorization_code and refresh_token
+grants, "openid profile hrss:read" and redirect URI https://<id>.example/cb;
+Browser(env) is a user agent with a cookie jar that reads the gateway's forms.
 """
 
 import base64
+import hashlib
+import html.parser
 import http.client
 import json
 import os
@@ -63,6 +71,7 @@ class SignInGateway:
         self.cli = cli  # for tests that register clients of their own
         with open(cli, "w") as f:
             json.dump({"database": {"dsn": self.db.dsn}, "identity": self.identity}, f)
+        self.cli_config = cli
         self.run_cli("migrate", "--config", cli)
         self.run_cli("keys", "rotate", "--if-none", "--config", cli)
         grants = "refresh_token"
@@ -198,3 +207,131 @@ class SignInGateway:
     def account_id(self, mobile):
         rows = self.db.query("SELECT id FROM accounts WHERE mobile = '%s'" % mobile)
         return rows[0][0] if rows else None
+
+    # ---- the browser flow
+
+    def add_browser_clients(self):
+        cli, grants, scopes = self.cli_config, "authorization_code refresh_token", "openid profile hrss:read"
+        self.run_cli("clients", "add", "--config", cli, "--id", "h5", "--name", "政务 H5", "--kind", "web", "--first-party",
+                     "--public", "--scopes", scopes, "--grants", grants, "--redirect-uri", "https://h5.example/cb")
+        self.web_secret = self.secret_of(self.run_cli(
+            "clients", "add", "--config", cli, "--id", "web", "--name", "办事大厅", "--kind", "web", "--first-party",
+            "--scopes", scopes, "--grants", grants, "--redirect-uri", "https://web.example/cb"))
+        self.run_cli("clients", "add", "--config", cli, "--id", "spa", "--name", "<b>Evil & Co</b>", "--kind",
+                     "third_party", "--public", "--scopes", scopes, "--grants", grants,
+                     "--redirect-uri", "https://spa.example/cb", "--redirect-uri", "https://spa.example/cb2?x=1")
+
+    def token_by_code(self, code, client_id, redirect_uri=None, verifier=None, secret=None):
+        form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+        form["redirect_uri"] = redirect_uri if redirect_uri is not None else "https://%s.example/cb" % client_id
+        if verifier is not None:
+            form["code_verifier"] = verifier
+        if secret is not None:
+            form["client_secret"] = secret
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.request("POST", "/oauth/token", urllib.parse.urlencode(form).encode(), headers=headers, raw=True)
+
+
+def pkce_pair():
+    verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+class _Forms(html.parser.HTMLParser):
+    """The forms of a page: [{"action", "fields": {name: value}, "buttons": [(name, value)]}]."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attrs.get("action"), "method": attrs.get("method"), "fields": {}, "buttons": []})
+        elif tag == "input" and self.forms and "name" in attrs:
+            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
+        elif tag == "button" and self.forms and "name" in attrs:
+            self.forms[-1]["buttons"].append((attrs["name"], attrs.get("value", "")))
+
+
+def page_forms(text):
+    parser = _Forms()
+    parser.feed(text)
+    return parser.forms
+
+
+class Response:
+    def __init__(self, status, headers, set_cookies, text):
+        self.status, self.headers, self.set_cookies, self.text = status, headers, set_cookies, text
+
+    @property
+    def location(self):
+        return self.headers.get("location")
+
+    def redirect_params(self):
+        """The query parameters of the Location (each once)."""
+        query = urllib.parse.urlsplit(self.location).query
+        return {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+
+    def forms(self):
+        return page_forms(self.text)
+
+
+class Browser:
+    """A user agent: a cookie jar (name -> value), no redirects followed."""
+
+    def __init__(self, env, accept_language=None):
+        self.env = env
+        self.cookies = {}
+        self.accept_language = accept_language
+
+    def request(self, method, path, form=None, headers=None, cookies=True):
+        all_headers = dict(headers or {})
+        if cookies and self.cookies:
+            all_headers["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        if self.accept_language:
+            all_headers["Accept-Language"] = self.accept_language
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", self.env.gw.public_port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=all_headers)
+            resp = conn.getresponse()
+            text = resp.read().decode("utf-8", "replace")
+            set_cookies = [v for k, v in resp.getheaders() if k.lower() == "set-cookie"]
+            merged = {k.lower(): v for k, v in resp.getheaders()}
+        finally:
+            conn.close()
+        for line in set_cookies:
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0]
+            if "max-age=0" in line.lower().replace(" ", ""):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return Response(resp.status, merged, set_cookies, text)
+
+    def authorize(self, **params):
+        return self.request("GET", "/oauth/authorize?" + urllib.parse.urlencode(params))
+
+    def submit(self, page, index, **fields):
+        """Posts form `index` of `page` with its hidden fields and `fields` (e.g. action="sms", mobile=...)."""
+        form = page.forms()[index]
+        data = dict(form["fields"])
+        data.update(fields)
+        return self.request("POST", form["action"], data)
+
+    def sms_sign_in(self, page, mobile):
+        """From the login page: ask for a code, then sign in with it. Returns the answer to the login."""
+        sent = self.submit(page, 0, action="send_code", mobile=mobile)
+        if sent.status == 429:
+            time.sleep(int(sent.headers["retry-after"]) + 0.1)
+            sent = self.submit(page, 0, action="send_code", mobile=mobile)
+        assert sent.status == 200, (sent.status, sent.text)
+        return self.submit(sent, 0, action="sms", mobile=mobile, code=self.env.last_code(mobile))
+
+    def password_sign_in(self, page, mobile, password):
+        return self.submit(page, 1, action="password", mobile=mobile, password=password)
