@@ -51,7 +51,7 @@ def without_request_id(body):
 
 
 class SignInGateway:
-    def __init__(self, identity=None, routes=None):
+    def __init__(self, identity=None, routes=None, listeners=None):
         self.dir = tempfile.TemporaryDirectory(prefix="yiwang-signin-")
         self.db = MariaDB()
         master = os.path.join(self.dir.name, "master.key")
@@ -68,10 +68,9 @@ class SignInGateway:
             else:
                 self.identity[key] = value
         cli = os.path.join(self.dir.name, "cli.json")
-        self.cli = cli  # for tests that register clients of their own
         with open(cli, "w") as f:
             json.dump({"database": {"dsn": self.db.dsn}, "identity": self.identity}, f)
-        self.cli_config = cli
+        self.cli_config = cli  # for tests that register clients of their own
         self.run_cli("migrate", "--config", cli)
         self.run_cli("keys", "rotate", "--if-none", "--config", cli)
         grants = "refresh_token"
@@ -95,8 +94,9 @@ class SignInGateway:
             lib.route("people", "/people/", "hrss", auth={"policy": "user"}),
             lib.route("verified", "/verified/", "hrss", auth={"policy": "user", "min_acr": 2}),
         ]
+        overrides = {"listeners": listeners} if listeners else {}  # e.g. a fixed port the issuer URL names
         cfg = lib.make_config([lib.service("hrss", [self.upstream])], routes,
-                              database={"dsn": self.db.dsn, "pool_size": 4}, identity=self.identity)
+                              database={"dsn": self.db.dsn, "pool_size": 4}, identity=self.identity, **overrides)
         self.gw = lib.Gateway(cfg)
 
     @staticmethod

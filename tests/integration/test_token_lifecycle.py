@@ -21,7 +21,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import yiwang_testlib as lib  # noqa: E402
 from jwt_mint import Signer  # noqa: E402
-from sign_in_helpers import ISS, SignInGateway, jwt_payload  # noqa: E402
+from sign_in_helpers import ISS, Browser, SignInGateway, jwt_payload, pkce_pair  # noqa: E402
 
 RP_SCOPES = "openid profile phone email hrss:read"
 RP_AFTER = "https://rp.example/signed-out"
@@ -45,9 +45,9 @@ class TokenLifecycleTest(unittest.TestCase):
             {"kid": "p1", "alg": "ES256", "public_key_file": cls.partner.public_pem, "issuer": "https://partner.test"},
         ]})
         for client_id, after in (("rp", RP_AFTER), ("rp2", RP2_AFTER)):
-            cls.env.run_cli("clients", "add", "--config", cls.env.cli, "--id", client_id, "--name", "RP", "--kind", "android",
-                            "--first-party", "--public", "--scopes", RP_SCOPES, "--grants", "refresh_token",
-                            "--post-logout-redirect-uri", after)
+            cls.env.run_cli("clients", "add", "--config", cls.env.cli_config, "--id", client_id, "--name", "RP", "--kind", "android",
+                            "--first-party", "--public", "--scopes", RP_SCOPES, "--grants", "authorization_code refresh_token",
+                            "--redirect-uri", "https://%s.example/cb" % client_id, "--post-logout-redirect-uri", after)
         cls.next_mobile = 13900000000
 
     @classmethod
@@ -319,14 +319,15 @@ class TokenLifecycleTest(unittest.TestCase):
                 return value.split(";", 1)[0].split("=", 1)[1], value
         return None, None
 
-    def join_session(self, client_id, sid):
-        """A second app signed in to the same SSO session, as the browser flow will do: until /oauth/authorize
-        lands, its login's refresh-token family is moved into the session, and refreshing it gives that app an
-        access token with the session's sid."""
-        other = self.login(client_id)
-        self.env.db.execute("UPDATE refresh_tokens SET sid = '%s' WHERE sid = '%s'"
-                            % (sid, jwt_payload(other["access_token"])["sid"]))
-        status, _, body = self.env.refresh(other["refresh_token"], client_id=client_id)
+    def join_session(self, client_id, session_id, sid):
+        """Single sign-on: a browser holding the session's cookie gets `client_id` a code without credentials."""
+        browser = Browser(self.env)
+        browser.cookies["__Host-yiwang-sso"] = session_id
+        verifier, challenge = pkce_pair()
+        answer = browser.authorize(response_type="code", client_id=client_id, redirect_uri="https://%s.example/cb" % client_id,
+                                   scope="openid hrss:read", state="s", code_challenge=challenge, code_challenge_method="S256")
+        self.assertEqual(answer.status, 302, answer.text)
+        status, _, body = self.env.token_by_code(answer.redirect_params()["code"], client_id, verifier=verifier)
         self.assertEqual(status, 200, body)
         self.assertEqual((jwt_payload(body["access_token"])["sid"], jwt_payload(body["access_token"])["client_id"]),
                          (sid, client_id))
@@ -336,7 +337,7 @@ class TokenLifecycleTest(unittest.TestCase):
         login = self.login("rp")
         token, session = login["access_token"], login["session_id"]
         sid = jwt_payload(token)["sid"]
-        sibling = self.join_session("rp2", sid)  # another app in the same session
+        sibling = self.join_session("rp2", session, sid)  # another app in the same session
         self.assertEqual(self.proxy_status(sibling["access_token"]), 200)
         params = {"client_id": "rp", "post_logout_redirect_uri": RP_AFTER, "state": "s<1>&\"", "ui_locales": "en"}
         status, headers, page = self.logout_get(params, self.cookies(session))
@@ -451,8 +452,8 @@ class TokenLifecycleTest(unittest.TestCase):
         self.assertEqual(body["acr_values_supported"], ["1", "2", "3"])
         self.assertEqual(body["ui_locales_supported"], ["zh-CN", "en"])
         self.assertIs(body["authorization_response_iss_parameter_supported"], True)
-        # every advertised endpoint is served here; /oauth/authorize arrives with the browser flow's branch
-        for name in ("token_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "introspection_endpoint",
+        # every advertised endpoint is served here
+        for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "introspection_endpoint",
                      "end_session_endpoint"):
             path = urllib.parse.urlsplit(body[name]).path
             self.assertNotEqual(self.raw("GET", path)[0], 404, name)
