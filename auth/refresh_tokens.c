@@ -16,6 +16,7 @@ static const char *const revoke_reason_names[] = {
     [REFRESH_REVOKED_ACCOUNT_DISABLED] = "account_disabled",
     [REFRESH_REVOKED_ADMIN] = "admin",
     [REFRESH_REVOKED_BY_CLIENT] = "client_revoked",
+    [REFRESH_REVOKED_AGENT_REMOVED] = "agent_removed",
 };
 
 static const char *const result_names[] = {
@@ -80,8 +81,8 @@ int refresh_scope_narrow(const char *granted, const char *requested, const char 
 /* ---- issuing ---- */
 
 int refresh_tokens_issue(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const struct refresh_policy *policy,
-                         const char *sid, const char *client_id, const char *scope, char token[SECRETS_TOKEN_BUFSIZE],
-                         char family_id[RANDOM_ID_BUFSIZE], char **err)
+                         const struct refresh_family *family, char token[SECRETS_TOKEN_BUFSIZE], char family_id[RANDOM_ID_BUFSIZE],
+                         char **err)
 {
     unsigned char hash[SECRETS_HASH_LEN];
     if (random_id_generate(family_id) != 0 || secrets_token_generate(token) != 0 ||
@@ -91,11 +92,11 @@ int refresh_tokens_issue(struct db *db, const unsigned char token_hash_key[SECRE
     }
     /* account and auth_time come from the session row, so a token cannot name another person than its session */
     int rc = db_exec(db, 0,
-                     "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, auth_time, expires_at) "
-                     "SELECT ?, ?, ?, account_id, sid, ?, auth_time, UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+                     "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, org, auth_time, "
+                     "expires_at) SELECT ?, ?, ?, account_id, sid, ?, ?, auth_time, UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
                      "FROM sso_sessions WHERE sid = ? AND ended_at IS NULL",
-                     DB_ARGS(db_blob(hash, sizeof(hash)), db_text(family_id), db_text(client_id), db_text(scope),
-                             db_uint(policy->ttl_s), db_text(sid)));
+                     DB_ARGS(db_blob(hash, sizeof(hash)), db_text(family_id), db_text(family->client_id), db_text(family->scope),
+                             db_text(family->org), db_uint(policy->ttl_s), db_text(family->sid)));
     if (rc != 0 || db_affected_rows(db) != 1) {
         secrets_wipe(token, SECRETS_TOKEN_BUFSIZE);
         if (rc != 0)
@@ -257,7 +258,7 @@ static int read_row(struct db *db, const unsigned char hash[SECRETS_HASH_LEN], u
         db_query(db, 0,
                  "SELECT r.family_id, r.client_id, r.account_id, r.sid, r.scope, r.auth_time, r.expires_at > UTC_TIMESTAMP(6), "
                  "r.used_at IS NOT NULL, r.revoked_at IS NOT NULL, COALESCE(r.sealed_until > UTC_TIMESTAMP(6), 0) AND ? > 0, "
-                 "r.successor_sealed, r.parent_hash, s.ended_at IS NULL, a.status = 'active', a.assurance_level "
+                 "r.successor_sealed, r.parent_hash, s.ended_at IS NULL, a.status = 'active', a.assurance_level, r.org "
                  "FROM refresh_tokens r JOIN sso_sessions s ON s.sid = r.sid JOIN accounts a ON a.id = r.account_id "
                  "WHERE r.token_hash = ? FOR UPDATE",
                  DB_ARGS(db_uint(grace_s), db_blob(hash, SECRETS_HASH_LEN)));
@@ -268,17 +269,20 @@ static int read_row(struct db *db, const unsigned char hash[SECRETS_HASH_LEN], u
     size_t parent_len = 0;
     enum db_get sealed = copy_blob(res, 10, row->sealed, sizeof(row->sealed), &row->sealed_len);
     enum db_get parent = copy_blob(res, 11, row->parent, sizeof(row->parent), &parent_len);
+    enum db_get org = db_result_text_copy(res, 15, g->org, sizeof(g->org));
     int ok = db_result_text_copy(res, 0, g->family_id, sizeof(g->family_id)) == DB_GET_OK &&
              db_result_text_copy(res, 1, g->client_id, sizeof(g->client_id)) == DB_GET_OK &&
              db_result_text_copy(res, 2, g->account_id, sizeof(g->account_id)) == DB_GET_OK &&
              db_result_text_copy(res, 3, g->sid, sizeof(g->sid)) == DB_GET_OK &&
              db_result_text_copy(res, 4, g->scope, sizeof(g->scope)) == DB_GET_OK &&
              db_result_unix_time(res, 5, &g->auth_time) == DB_GET_OK && read_flags(res, row) && sealed != DB_GET_ERROR &&
-             parent != DB_GET_ERROR && (parent == DB_GET_NULL || parent_len == SECRETS_HASH_LEN);
+             parent != DB_GET_ERROR && (parent == DB_GET_NULL || parent_len == SECRETS_HASH_LEN) && org != DB_GET_ERROR;
     if (!ok)
         return fail(db, "a token row cannot be read", err);
     if (sealed == DB_GET_NULL)
         row->sealed_len = 0;
+    if (org == DB_GET_NULL)
+        g->org[0] = '\0';
     row->has_parent = parent == DB_GET_OK;
     return 1;
 }
@@ -320,11 +324,11 @@ static enum refresh_result rotate(struct db *db, const struct identity_keys *key
     /* one UPDATE marks this token used (keeping its successor sealed for the grace window) and wipes the sealed copy of
      * this token kept by its parent, which can never be needed again now that this token was used */
     if (db_exec(db, 0,
-                "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, account_id, sid, scope, auth_time, "
-                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
+                "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, account_id, sid, scope, org, "
+                "auth_time, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
                 DB_ARGS(db_blob(new_hash, sizeof(new_hash)), db_text(g->family_id), db_blob(hash, SECRETS_HASH_LEN),
-                        db_text(g->client_id), db_text(g->account_id), db_text(g->sid), db_text(g->scope), db_int(g->auth_time),
-                        db_uint(policy->ttl_s))) != 0 ||
+                        db_text(g->client_id), db_text(g->account_id), db_text(g->sid), db_text(g->scope),
+                        db_text(g->org[0] != '\0' ? g->org : NULL), db_int(g->auth_time), db_uint(policy->ttl_s))) != 0 ||
         db_exec(db, 0,
                 "UPDATE refresh_tokens SET used_at = IF(token_hash = ?, UTC_TIMESTAMP(6), used_at), "
                 "replaced_by = IF(token_hash = ?, ?, replaced_by), successor_sealed = IF(token_hash = ?, ?, NULL), "

@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "auth/accounts.h"
+#include "auth/identifiers.h"
 #include "auth/clients.h"
 #include "auth/identity_keys.h"
 #include "common/db.h"
@@ -66,7 +67,8 @@ enum refresh_revoke_reason {
     REFRESH_REVOKED_SESSION_ENDED,
     REFRESH_REVOKED_ACCOUNT_DISABLED,
     REFRESH_REVOKED_ADMIN,
-    REFRESH_REVOKED_BY_CLIENT, /* the client revoked it (RFC 7009) */
+    REFRESH_REVOKED_BY_CLIENT,     /* the client revoked it (RFC 7009) */
+    REFRESH_REVOKED_AGENT_REMOVED, /* the person may no longer act for the family's legal person */
 };
 
 struct refresh_policy {
@@ -83,6 +85,7 @@ struct refresh_grant {
     char scope[REFRESH_SCOPE_MAX + 1];
     int64_t auth_time;                        /* of the login, Unix seconds */
     unsigned acr;                             /* the account's assurance level now (a raise shows in the next access token) */
+    char org[IDENTIFIERS_USCC_BUFSIZE];       /* the legal person the family acts for; "" for none */
     char access_scope[REFRESH_SCOPE_MAX + 1]; /* for the new access token: refresh_scope_narrow's result */
 };
 
@@ -92,13 +95,21 @@ struct refresh_scope_request {
     const char *allowed;   /* the client's allowed scopes today */
 };
 
+/* What a new family is granted. */
+struct refresh_family {
+    const char *sid;
+    const char *client_id;
+    const char *scope;
+    const char *org; /* the legal person acted for (its credit code), or NULL */
+};
+
 /*
- * Starts a family for session `sid` and `client_id` with `scope`: writes the
- * token (shown once) to `token` and the family id to `family_id`. 0 or -1.
+ * Starts a family: writes the token (shown once) to `token` and the family id
+ * to `family_id`. 0 or -1.
  */
 int refresh_tokens_issue(struct db *db, const unsigned char token_hash_key[SECRETS_KEY_LEN], const struct refresh_policy *policy,
-                         const char *sid, const char *client_id, const char *scope, char token[SECRETS_TOKEN_BUFSIZE],
-                         char family_id[RANDOM_ID_BUFSIZE], char **err);
+                         const struct refresh_family *family, char token[SECRETS_TOKEN_BUFSIZE], char family_id[RANDOM_ID_BUFSIZE],
+                         char **err);
 
 enum refresh_result {
     REFRESH_ROTATED,      /* `new_token` is the successor */

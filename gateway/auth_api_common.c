@@ -201,41 +201,33 @@ int auth_api_authenticate(struct db *db, const struct async_request *ar, const s
     return 0;
 }
 
-char *auth_api_access_token(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
-                            const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in)
+char *auth_api_access_token(const struct snapshot *snapshot, const struct user_token_subject *who, unsigned *expires_in, char *jti)
 {
-    char jti[ACCESS_TOKEN_JTI_LEN + 1];
-    return auth_api_access_token_jti(snapshot, account_id, client_id, scope, sid, acr, auth_time, expires_in, jti);
-}
-
-char *auth_api_access_token_jti(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
-                                const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in, char jti[23])
-{
-    _Static_assert(ACCESS_TOKEN_JTI_LEN + 1 == 23, "jti buffer");
     const struct identity_config *identity = &snapshot->config->identity;
     if (snapshot->signer.pkey == NULL)
         return NULL;
-    char acr_text[4];
-    snprintf(acr_text, sizeof(acr_text), "%u", acr);
+    char acr_text[4], own_jti[ACCESS_TOKEN_JTI_LEN + 1];
+    snprintf(acr_text, sizeof(acr_text), "%u", who->acr);
     struct access_token_grant grant = {
         .issuer = identity->issuer,
         .audience = identity->audiences[0],
-        .subject = account_id,
-        .client_id = client_id,
-        .scope = scope,
-        .sid = sid,
+        .subject = who->account_id,
+        .client_id = who->client_id,
+        .scope = who->scope,
+        .sid = who->sid,
         .acr = acr_text,
-        .auth_time = auth_time,
+        .auth_time = who->auth_time,
+        .org = who->org,
         .now = (int64_t)time(NULL),
         .lifetime_s = identity->access_token_ttl_s,
     };
     *expires_in = identity->access_token_ttl_s;
-    return access_token_issue(&snapshot->signer, &grant, jti);
+    return access_token_issue(&snapshot->signer, &grant, jti != NULL ? jti : own_jti);
 }
 
 int auth_api_sign_in(struct db *db, const struct async_request *ar, const struct oauth_client *client,
-                     const struct account *account, enum session_amr amr, const char *scope, struct api_tokens *tokens,
-                     struct api_outcome *outcome)
+                     const struct account *account, enum session_amr amr, const char *scope, const char *org,
+                     struct api_tokens *tokens, struct api_outcome *outcome)
 {
     const struct identity_config *identity = &ar->snapshot->config->identity;
     const struct identity_keys *keys = &ar->server->identity_keys;
@@ -247,11 +239,13 @@ int auth_api_sign_in(struct db *db, const struct async_request *ar, const struct
                         &err) != 0)
         return auth_api_unavailable(outcome, "cannot create the session", err);
     if (clients_grant_allowed(client, "refresh_token") &&
-        refresh_tokens_issue(db, keys->token_hash, &refresh, session.sid, client->client_id, tokens->scope, tokens->refresh_token,
+        refresh_tokens_issue(db, keys->token_hash, &refresh,
+                             &(struct refresh_family){session.sid, client->client_id, tokens->scope, org}, tokens->refresh_token,
                              family, &err) != 0)
         return auth_api_unavailable(outcome, "cannot issue the refresh token", err);
-    tokens->access_token = auth_api_access_token(ar->snapshot, account->id, client->client_id, tokens->scope, session.sid,
-                                                 account->assurance_level, session.auth_time, &tokens->expires_in);
+    const struct user_token_subject who = {
+        account->id, client->client_id, tokens->scope, session.sid, account->assurance_level, session.auth_time, org};
+    tokens->access_token = auth_api_access_token(ar->snapshot, &who, &tokens->expires_in, NULL);
     if (tokens->access_token == NULL)
         return auth_api_unavailable(outcome, "cannot sign the access token", NULL);
     return 0;

@@ -90,20 +90,30 @@ int auth_api_authenticate(struct db *db, const struct async_request *ar, const s
 /*
  * Signs `account` in through `client`: a new SSO session, a refresh token
  * when the client may use the refresh_token grant, and an access token with
- * `scope`. 0 or -1 (outcome set).
+ * `scope`; `org` (a normalised unified social credit code the caller has
+ * checked with legal_persons_may_act_for, or NULL) is carried by both.
+ * 0 or -1 (outcome set).
  */
 int auth_api_sign_in(struct db *db, const struct async_request *ar, const struct oauth_client *client,
-                     const struct account *account, enum session_amr amr, const char *scope, struct api_tokens *tokens,
-                     struct api_outcome *outcome);
+                     const struct account *account, enum session_amr amr, const char *scope, const char *org,
+                     struct api_tokens *tokens, struct api_outcome *outcome);
+
+/* Who a user access token is for. */
+struct user_token_subject {
+    const char *account_id; /* sub */
+    const char *client_id;
+    const char *scope;
+    const char *sid; /* the SSO session */
+    unsigned acr;    /* the assurance level, carried as "1".."3" */
+    int64_t auth_time;
+    const char *org; /* the legal person acted for (its credit code), or NULL */
+};
+
 /*
- * A user access token (RFC 9068) from the snapshot's signer: sub = the
- * account id, acr = the assurance level as "1".."3", sid and auth_time of the
- * session. Returns it malloc'ed with its lifetime in *expires_in, or NULL.
+ * A user access token (RFC 9068) from the snapshot's signer. Returns it
+ * malloc'ed with its lifetime in *expires_in, or NULL. `jti` (22 characters +
+ * NUL), when not NULL, receives the token's id so that it can be revoked later.
  */
-char *auth_api_access_token(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
-                            const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in);
-/* The same, also writing the token's jti (22 characters + NUL) so that it can be revoked later. */
-char *auth_api_access_token_jti(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *scope,
-                                const char *sid, unsigned acr, int64_t auth_time, unsigned *expires_in, char jti[23]);
+char *auth_api_access_token(const struct snapshot *snapshot, const struct user_token_subject *who, unsigned *expires_in, char *jti);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * auth_api_login.c — POST /v1/auth/login: {"client_id", "mobile", "code"}
  * or {"client_id", "mobile", "password"} (plus "client_secret" for a
- * confidential app and an optional "scope") -> 200 with an access token, a
- * refresh token, the granted scope and the SSO session id.
+ * confidential app, an optional "scope" and an optional "org") -> 200 with an
+ * access token, a refresh token, the granted scope and the SSO session id.
+ * "org" is the unified social credit code of a legal person the person signs
+ * in to act for (auth/legal_persons.h): their tokens then carry it.
  *
  * A first SMS login registers the number (assurance level 1). Every way of
  * getting the credentials wrong — unknown number, no password set, wrong
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "auth/identifiers.h"
+#include "auth/legal_persons.h"
 #include "auth/password.h"
 #include "auth/sms.h"
 #include "common/xalloc.h"
@@ -33,7 +36,8 @@ struct login_job {
     char code[SMS_CODE_BUFSIZE];
     char *password; /* NULL: an SMS login */
     size_t password_len;
-    char *scope; /* requested; NULL = everything the client may have */
+    char *scope;                        /* requested; NULL = everything the client may have */
+    char org[IDENTIFIERS_USCC_BUFSIZE]; /* the legal person to act for, normalised; "" for none */
     char client_ip[INET6_ADDRSTRLEN];
     struct api_outcome outcome;
     struct api_tokens tokens;
@@ -49,6 +53,18 @@ static int authenticate_person(struct login_job *job, struct db *db, struct acco
     return sign_in_check_credentials(db, &job->ar, &cred, account, &job->outcome);
 }
 
+/* Asked only after the credentials are proven: a stranger learns nothing about who acts for whom. 0 or -1. */
+static int may_act_for_org(struct login_job *job, struct db *db, const struct account *account)
+{
+    if (job->org[0] == '\0')
+        return 0;
+    char code[IDENTIFIERS_USCC_BUFSIZE], *err = NULL;
+    int allowed = legal_persons_may_act_for(db, account->id, job->org, code, &err);
+    if (allowed < 0)
+        return auth_api_unavailable(&job->outcome, "cannot check the legal person", err);
+    return allowed ? 0 : auth_api_fail(&job->outcome, GW_ERR_ORG_NOT_PERMITTED, 0);
+}
+
 static void work(struct async_request *ar, struct worker_ctx *ctx)
 {
     struct login_job *job = (struct login_job *)ar;
@@ -60,9 +76,9 @@ static void work(struct async_request *ar, struct worker_ctx *ctx)
         return;
     if (clients_resolve_scope(&client, job->scope, scope, sizeof(scope)) != 0)
         auth_api_fail(&job->outcome, GW_ERR_INVALID_SCOPE, 0);
-    else if (authenticate_person(job, db, &account) == 0)
-        auth_api_sign_in(db, ar, &client, &account, job->password != NULL ? SESSION_AMR_PWD : SESSION_AMR_SMS, scope, &job->tokens,
-                         &job->outcome);
+    else if (authenticate_person(job, db, &account) == 0 && may_act_for_org(job, db, &account) == 0)
+        auth_api_sign_in(db, ar, &client, &account, job->password != NULL ? SESSION_AMR_PWD : SESSION_AMR_SMS, scope,
+                         job->org[0] != '\0' ? job->org : NULL, &job->tokens, &job->outcome);
     oauth_client_clear(&client);
     secrets_wipe(&account, sizeof(account));
 }
@@ -103,6 +119,7 @@ static enum gateway_error read_request(const json_t *body, struct login_job *job
     const char *code = auth_api_field(body, "code", 64, &too_long);
     const char *password = auth_api_field(body, "password", PASSWORD_MAX_BYTES, &too_long);
     const char *scope = auth_api_field(body, "scope", AUTH_API_SCOPE_MAX, &too_long);
+    const char *org = auth_api_field(body, "org", 64, &too_long);
     if (auth_api_read_client(body, &job->client) != 0 || too_long || (code == NULL) == (password == NULL))
         return GW_ERR_BAD_REQUEST;
     if (mobile == NULL || identifiers_mobile_normalise(mobile, strlen(mobile), job->mobile) != IDENTIFIER_OK)
@@ -111,6 +128,8 @@ static enum gateway_error read_request(const json_t *body, struct login_job *job
         return GW_ERR_INVALID_CREDENTIALS; /* cannot be right: no need to spend an attempt on it */
     if (password != NULL && password[0] == '\0')
         return GW_ERR_INVALID_CREDENTIALS;
+    if (org != NULL && identifiers_uscc_normalise(org, strlen(org), job->org) != IDENTIFIER_OK)
+        return GW_ERR_INVALID_ORG;
     if (code != NULL)
         memcpy(job->code, code, SMS_CODE_BUFSIZE);
     if (password != NULL) {
@@ -123,7 +142,7 @@ static enum gateway_error read_request(const json_t *body, struct login_job *job
 
 void auth_api_login(struct request_ctx *rc)
 {
-    static const char *const fields[] = {"client_id", "client_secret", "mobile", "code", "password", "scope", NULL};
+    static const char *const fields[] = {"client_id", "client_secret", "mobile", "code", "password", "scope", "org", NULL};
     json_t *body = auth_api_read_body(rc, fields);
     if (body == NULL)
         return;

@@ -96,6 +96,11 @@ static const struct gateway_error_info catalogue[GW_ERR__COUNT] = {
                                     "密码不能全部为数字。"},
     [GW_ERR_PASSWORD_CONTAINS_MOBILE] = {400, "Bad Request", "password_contains_mobile",
                                          "The password must not contain your mobile number.", "密码不能包含您的手机号码。"},
+    [GW_ERR_INVALID_ORG] = {400, "Bad Request", "invalid_org", "Please enter a valid unified social credit code.",
+                            "请输入有效的统一社会信用代码。"},
+    [GW_ERR_ORG_NOT_PERMITTED] = {403, "Forbidden", "org_not_permitted",
+                                  "You are not registered to act for this enterprise or organisation.",
+                                  "您未被授权代表该法人办理业务。"},
 };
 
 const struct gateway_error_info *gateway_error_info(enum gateway_error error)

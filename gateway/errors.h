@@ -49,6 +49,8 @@ enum gateway_error {
     GW_ERR_PASSWORD_BAD_CHARACTERS,   /* 400 password_bad_characters */
     GW_ERR_PASSWORD_ALL_DIGITS,       /* 400 password_all_digits */
     GW_ERR_PASSWORD_CONTAINS_MOBILE,  /* 400 password_contains_mobile */
+    GW_ERR_INVALID_ORG,               /* 400 invalid_org */
+    GW_ERR_ORG_NOT_PERMITTED,         /* 403 org_not_permitted */
     GW_ERR__COUNT
 };
 

@@ -56,12 +56,14 @@ static int issue_tokens(struct db *db, const struct authz_code_grant *grant, voi
     if (clients_grant_allowed(ctx->client, "refresh_token")) {
         const struct refresh_policy policy = {.ttl_s = identity->refresh_token_ttl_s,
                                               .reuse_grace_s = identity->refresh_reuse_grace_s};
-        if (refresh_tokens_issue(db, ar->server->identity_keys.token_hash, &policy, grant->sid, client_id, grant->scope,
-                                 out->refresh_token, record->family_id, err) != 0)
+        const struct refresh_family family = {grant->sid, client_id, grant->scope, NULL};
+        if (refresh_tokens_issue(db, ar->server->identity_keys.token_hash, &policy, &family, out->refresh_token, record->family_id,
+                                 err) != 0)
             return -1;
     }
-    out->access_token = auth_api_access_token_jti(ar->snapshot, grant->account_id, client_id, grant->scope, grant->sid, grant->acr,
-                                                  grant->auth_time, &out->expires_in, record->access_jti);
+    const struct user_token_subject who = {grant->account_id, client_id,        grant->scope, grant->sid,
+                                           grant->acr,        grant->auth_time, NULL};
+    out->access_token = auth_api_access_token(ar->snapshot, &who, &out->expires_in, record->access_jti);
     if (out->access_token == NULL) {
         *err = xstrdup("cannot sign the access token");
         return -1;

@@ -7,6 +7,7 @@
 
 #include "auth/access_token.h"
 #include "auth/clients.h"
+#include "auth/legal_persons.h"
 #include "auth/refresh_tokens.h"
 #include "common/form.h"
 #include "common/log.h"
@@ -146,6 +147,27 @@ static void refuse_refresh(struct token_job *job, enum refresh_result result, co
     free(err);
 }
 
+/*
+ * A family acting for a legal person refreshes only while the person is still its agent: removing an agent stops them
+ * at their next token, and the family is revoked so that a later refresh does not ask again.
+ */
+static int still_acts_for_org(struct token_job *job, struct db *db, const struct refresh_grant *grant)
+{
+    char code[IDENTIFIERS_USCC_BUFSIZE], *err = NULL;
+    int allowed = legal_persons_may_act_for(db, grant->account_id, grant->org, code, &err);
+    if (allowed == 0 && refresh_tokens_revoke_family(db, grant->family_id, REFRESH_REVOKED_AGENT_REMOVED, &err) >= 0) {
+        fail(job, "invalid_grant", INVALID_REFRESH);
+        return 0;
+    }
+    if (allowed <= 0) {
+        log_error("token endpoint: %s", err != NULL ? err : "cannot check the legal person");
+        free(err);
+        fail(job, "temporarily_unavailable", "The service is temporarily unavailable.");
+        return 0;
+    }
+    return 1;
+}
+
 static void rotate(struct token_job *job, struct db *db, const struct async_request *ar, const struct oauth_client *client)
 {
     const struct identity_config *identity = &ar->snapshot->config->identity;
@@ -160,9 +182,17 @@ static void rotate(struct token_job *job, struct db *db, const struct async_requ
         refuse_refresh(job, result, &grant, err);
         return;
     }
+    if (grant.org[0] != '\0' && !still_acts_for_org(job, db, &grant))
+        return;
     snprintf(job->scope, sizeof(job->scope), "%s", grant.access_scope);
-    job->access_token = auth_api_access_token(ar->snapshot, grant.account_id, client->client_id, job->scope, grant.sid, grant.acr,
-                                              grant.auth_time, &job->expires_in);
+    const struct user_token_subject who = {grant.account_id,
+                                           client->client_id,
+                                           job->scope,
+                                           grant.sid,
+                                           grant.acr,
+                                           grant.auth_time,
+                                           grant.org[0] != '\0' ? grant.org : NULL};
+    job->access_token = auth_api_access_token(ar->snapshot, &who, &job->expires_in, NULL);
     if (job->access_token == NULL)
         fail(job, "temporarily_unavailable", "The token could not be signed.");
     /* OIDC Core §12.2: a refresh of an OpenID grant returns a new ID token, without nonce */

@@ -281,6 +281,8 @@ static void test_catalogue_codes(void)
         {GW_ERR_PASSWORD_BAD_CHARACTERS, 400, "password_bad_characters"},
         {GW_ERR_PASSWORD_ALL_DIGITS, 400, "password_all_digits"},
         {GW_ERR_PASSWORD_CONTAINS_MOBILE, 400, "password_contains_mobile"},
+        {GW_ERR_INVALID_ORG, 400, "invalid_org"},
+        {GW_ERR_ORG_NOT_PERMITTED, 403, "org_not_permitted"},
     };
     CHECK_INT_EQ(sizeof(expected) / sizeof(expected[0]), GW_ERR__COUNT);
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {

@@ -348,7 +348,9 @@ static void test_refresh(struct db *db)
     int created;
     CHECK_INT_EQ(accounts_find_or_create_by_mobile(db, "13400000000", &a, &created, &err), 1);
     CHECK_INT_EQ(sessions_create(db, keys.token_hash, &session_policy, &a, SESSION_AMR_SMS, "app", secret, &s, &err), 0);
-    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a b", t1, family, &err), 0);
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){s.sid, "app", "a b", NULL}, t1,
+                                      family, &err),
+                 0);
     print_err(&err);
     /* a wider scope is refused before anything changes: the token still works afterwards */
     struct refresh_grant grant;
@@ -372,12 +374,16 @@ static void test_refresh(struct db *db)
     CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM refresh_tokens WHERE successor_sealed IS NOT NULL AND family_id = ?", family), 0);
 
     /* another client presenting a token, even the newest: the family is revoked */
-    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a", t1, family, &err), 0);
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){s.sid, "app", "a", NULL}, t1,
+                                      family, &err),
+                 0);
     CHECK_INT_EQ(use(db, t1, "evil", t2), REFRESH_WRONG_CLIENT);
     CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_INVALID);
 
     /* after the window: a repeat is a reuse */
-    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a", t1, family, &err), 0);
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){s.sid, "app", "a", NULL}, t1,
+                                      family, &err),
+                 0);
     CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_ROTATED);
     db_exec(db, 0,
             "UPDATE refresh_tokens SET sealed_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE family_id = ? AND sealed_until IS "
@@ -388,14 +394,18 @@ static void test_refresh(struct db *db)
     CHECK_INT_EQ(use(db, t2, "app", again), REFRESH_INVALID);
 
     /* expired, malformed, unknown */
-    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a", t1, family, &err), 0);
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){s.sid, "app", "a", NULL}, t1,
+                                      family, &err),
+                 0);
     db_exec(db, 0, "UPDATE refresh_tokens SET expires_at = UTC_TIMESTAMP(6) WHERE family_id = ?", DB_ARGS(db_text(family)));
     CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_INVALID);
     CHECK_INT_EQ(use(db, "short", "app", t2), REFRESH_INVALID);
     CHECK_INT_EQ(use(db, secret, "app", t2), REFRESH_INVALID); /* the session id is no refresh token */
 
     /* a disabled account refreshes nothing; an ended session revokes its families */
-    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a", t1, family, &err), 0);
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){s.sid, "app", "a", NULL}, t1,
+                                      family, &err),
+                 0);
     CHECK_INT_EQ(accounts_set_status(db, a.id, ACCOUNT_DISABLED, &err), ACCOUNTS_OK);
     CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_INVALID);
     CHECK_INT_EQ(accounts_set_status(db, a.id, ACCOUNT_ACTIVE, &err), ACCOUNTS_OK);
@@ -403,7 +413,9 @@ static void test_refresh(struct db *db)
     CHECK_INT_EQ(sessions_end(db, s.sid, SESSION_END_LOGOUT, &err), 1);
     CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL AND sid = ?", s.sid), 0);
     CHECK_INT_EQ(use(db, t2, "app", t3), REFRESH_INVALID);
-    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, s.sid, "app", "a", t1, family, &err), -1);
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){s.sid, "app", "a", NULL}, t1,
+                                      family, &err),
+                 -1);
     print_err(&err);
 }
 
