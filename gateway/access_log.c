@@ -156,6 +156,50 @@ void access_log_buffer_dispose(struct access_log_buffer *buffer)
 }
 
 /*
+ * Query parameters that carry credentials. A request is logged even when it is refused — a token in the query gets
+ * 400 token_in_query, and RP-initiated logout sends an ID token as id_token_hint — so their values are replaced
+ * before the line is written: a log file must never be a way to obtain a token. Names are matched exactly (they are
+ * what OAuth and OIDC define; a percent-encoded name is a different parameter to every server behind the gateway).
+ */
+static const char *const secret_parameters[] = {
+    "access_token", "refresh_token", "id_token_hint", "id_token", "code", "code_verifier", "client_secret", "token", "password",
+};
+
+static int is_secret_parameter(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(secret_parameters) / sizeof(secret_parameters[0]); i++) {
+        if (strlen(secret_parameters[i]) == len && memcmp(secret_parameters[i], name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Appends `s` to `out` with the values of credential parameters in its query replaced by "REDACTED". */
+static void append_redacted(struct strbuf *out, const char *s, size_t len)
+{
+    const char *query = memchr(s, '?', len), *end = s + len;
+    if (query == NULL) {
+        strbuf_append(out, s, len);
+        return;
+    }
+    strbuf_append(out, s, (size_t)(query + 1 - s));
+    for (const char *p = query + 1; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pair_end = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+        if (eq != NULL && is_secret_parameter(p, (size_t)(eq - p))) {
+            strbuf_append(out, p, (size_t)(eq + 1 - p));
+            strbuf_append_str(out, "REDACTED");
+        } else {
+            strbuf_append(out, p, (size_t)(pair_end - p));
+        }
+        if (amp != NULL)
+            strbuf_append_char(out, '&');
+        p = pair_end + (amp != NULL);
+    }
+}
+
+/*
  * Appends `s` as a JSON string with citizens' numbers masked. Percent-encoded digits are decoded first: "%31"
  * is "1" to every server behind the gateway, so "/persons/%313812345678" is a phone number too.
  */
@@ -199,7 +243,10 @@ void access_log_format(struct strbuf *out, const struct access_log_entry *e)
     strbuf_append_str(out, ",\"method\":");
     strbuf_append_json_string(out, e->method, e->method_len);
     strbuf_append_str(out, ",\"path\":");
-    append_masked_string(out, e->path, e->path_len);
+    struct strbuf path = STRBUF_INIT;
+    append_redacted(&path, e->path, e->path_len);
+    append_masked_string(out, path.data != NULL ? path.data : "", path.len);
+    strbuf_free(&path);
     strbuf_appendf(out, ",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f", e->status, (unsigned long long)e->bytes_sent,
                    (double)e->duration_us / 1000.0);
     append_optional_string(out, "route", e->route);

@@ -9,7 +9,9 @@
  * are dropped and counted rather than growing memory without bound.
  *
  * Citizens' mobile numbers and resident ID numbers in the path or query are
- * masked before a line is formatted (common/pii_mask.h).
+ * masked before a line is formatted (common/pii_mask.h), and the values of
+ * query parameters that carry credentials (access_token, id_token_hint, code,
+ * ...) are replaced by "REDACTED".
  */
 #ifndef YIWANG_GATEWAY_ACCESS_LOG_H
 #define YIWANG_GATEWAY_ACCESS_LOG_H

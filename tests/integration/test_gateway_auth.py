@@ -149,6 +149,12 @@ class AuthTest(unittest.TestCase):
             self.assert_error(self.call(path), 400, "token_in_query")
         r = self.call("/public/x?my_access_token=1")  # only the exact parameter name
         self.assertEqual(r[0], 200)
+        # the refused requests are logged, but the token is not
+        lines = lib.wait_until(lambda: [l for l in self.gw.access_log_lines() if "/public/x?a=1&access_token=" in l["path"]],
+                               message="the access log line")
+        self.assertEqual(lines[0]["path"], "/public/x?a=1&access_token=REDACTED")
+        with open(self.gw.access_log_path()) as f:
+            self.assertNotIn(token.split(".")[2], f.read())
 
     def test_scopes(self):
         self.assert_error(self.call("/scoped/x", self.signer.token(claims(), "k1")), 403, "insufficient_scope",

@@ -3,6 +3,7 @@
  * documented fields, and citizens' numbers never appear in it unmasked.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gateway/access_log.h"
@@ -113,9 +114,39 @@ static void test_gateway_error_and_hostile_input(void)
     json_decref(o);
 }
 
+static const char *logged_path(const char *path)
+{
+    static char result[512];
+    struct access_log_entry entry = proxied_entry();
+    entry.path = path;
+    entry.path_len = strlen(path);
+    size_t len;
+    json_t *o = format_and_parse(&entry, &len);
+    snprintf(result, sizeof(result), "%s", o != NULL ? json_string_value(json_object_get(o, "path")) : "(not JSON)");
+    json_decref(o);
+    return result;
+}
+
+/* Refused requests are logged too: a token in the query or a logout's ID token must not end up in the file. */
+static void test_credentials_in_the_query_are_redacted(void)
+{
+    CHECK_STR_EQ(logged_path("/hrss/x?access_token=eyJhbGciOi.eyJzdWIi.c2ln"), "/hrss/x?access_token=REDACTED");
+    CHECK_STR_EQ(logged_path("/oauth/logout?state=s&id_token_hint=eyJ.eyJ.sig&client_id=rp"),
+                 "/oauth/logout?state=s&id_token_hint=REDACTED&client_id=rp");
+    CHECK_STR_EQ(logged_path("/cb?code=abc&code_verifier=xyz&token=t&refresh_token=r&client_secret=s&password=p"),
+                 "/cb?code=REDACTED&code_verifier=REDACTED&token=REDACTED&refresh_token=REDACTED&client_secret=REDACTED"
+                 "&password=REDACTED");
+    /* only exact names; other parameters, empty pairs and a value-less name stay as they are */
+    CHECK_STR_EQ(logged_path("/x?my_access_token=1&codes=2&&access_token&n=13812345678"),
+                 "/x?my_access_token=1&codes=2&&access_token&n=138****5678");
+    CHECK_STR_EQ(logged_path("/x?"), "/x?");
+    CHECK_STR_EQ(logged_path("/x/code=1"), "/x/code=1"); /* not a query */
+}
+
 int main(void)
 {
     test_proxied_request();
+    test_credentials_in_the_query_are_redacted();
     test_gateway_error_and_hostile_input();
     return TEST_REPORT();
 }
