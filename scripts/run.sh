@@ -79,6 +79,21 @@ if [ ! -s var/secrets/master.key ]; then
 fi
 "$build/yiwang" keys rotate --if-none --config "$config"
 
+# Two demo apps: a first-party mobile app that signs people in with the JSON API, and a first-party H5 page that uses
+# the browser flow (its redirect URI is the stand-in hrss service, which shows the code it receives).
+add_demo_client() { # ID ARGS...
+    local out
+    if ! out=$("$build/yiwang" clients add --config "$config" --id "$@" 2>&1) && ! grep -q 'exists already' <<<"$out"; then
+        echo "run: cannot register the demo client $1: $out" >&2
+        exit 1
+    fi
+}
+add_demo_client demo-app --name "一网 demo app" --kind android --first-party --public \
+    --scopes "openid profile phone hrss:read" --grants "refresh_token"
+add_demo_client demo-h5 --name "一网 demo H5" --kind web --first-party --public \
+    --scopes "openid profile phone hrss:read" --grants "authorization_code refresh_token" \
+    --redirect-uri "http://127.0.0.1:9101/callback"
+
 start_upstream() { # NAME PORT
     local name=$1 port=$2 log="var/log/upstream-$1.log"
     "$build/tests/yiwang-demo-upstream" --listen "127.0.0.1:$port" --name "$name" --access-log >"$log" 2>&1 &
@@ -130,7 +145,25 @@ cat <<EOT
   curl -sS http://$ops/healthz
   curl -sS http://$ops/readyz
   curl -sS http://$ops/metrics
+
+Sign a citizen in (the SMS code goes to var/sms-outbox.jsonl instead of a phone):
+  curl -sS http://$public/v1/auth/sms -H 'content-type: application/json' -d '{"client_id":"demo-app","mobile":"13800138000"}'
+  tail -n 1 var/sms-outbox.jsonl
+  curl -sS http://$public/v1/auth/login -H 'content-type: application/json' \\
+       -d '{"client_id":"demo-app","mobile":"13800138000","code":"CODE"}'
+  curl -sS http://$public/hrss/me/profile -H 'authorization: Bearer ACCESS_TOKEN'   # hrss sees X-Gateway-Subject
 EOT
+if [ "$tls" != "-" ]; then
+    verifier=$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n')
+    challenge=$(printf %s "$verifier" | openssl dgst -sha256 -binary | openssl base64 | tr '+/' '-_' | tr -d '=\n')
+    cat <<EOT
+Or in a browser (accept the development certificate), the login page and single sign-on:
+  https://$tls/oauth/authorize?response_type=code&client_id=demo-h5&redirect_uri=http%3A%2F%2F127.0.0.1%3A9101%2Fcallback&scope=openid%20profile&state=demo&code_challenge=$challenge&code_challenge_method=S256
+  then exchange the code shown by hrss (within 60 s):
+  curl -sS -k https://$tls/oauth/token -d grant_type=authorization_code -d client_id=demo-h5 -d code=CODE \\
+       -d redirect_uri=http://127.0.0.1:9101/callback -d code_verifier=$verifier
+EOT
+fi
 
 # In the background so that a signal sent to this script alone (not to the
 # whole terminal process group, as Ctrl-C is) still reaches the gateway; the
