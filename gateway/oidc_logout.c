@@ -176,7 +176,7 @@ static void redirect(struct request_ctx *rc, const struct logout_job *job)
     strbuf_free(&location);
 }
 
-static void confirm(struct request_ctx *rc, const struct logout_job *job, enum logout_locale locale)
+static void confirm(struct request_ctx *rc, const struct logout_job *job, enum page_locale locale)
 {
     char binding[SECRETS_TOKEN_BUFSIZE], token[BROWSER_CSRF_TOKEN_BUFSIZE];
     if (browser_csrf_binding(rc->req, binding) != 0 ||
@@ -191,7 +191,7 @@ static void confirm(struct request_ctx *rc, const struct logout_job *job, enum l
 static void respond(struct async_request *ar, struct request_ctx *rc)
 {
     struct logout_job *job = (struct logout_job *)ar;
-    enum logout_locale locale = logout_locale_pick(job->ui_locales);
+    enum page_locale locale = browser_page_locale(rc->req, job->ui_locales);
     switch (job->outcome) {
     case OUTCOME_DONE:
         browser_cookie_clear(rc->req, BROWSER_SSO_COOKIE);
@@ -292,7 +292,7 @@ void oidc_logout_endpoint(struct request_ctx *rc)
     }
     struct form form;
     if (read_params(req, post, &form) != 0) {
-        logout_page_problem(rc, LOGOUT_LOCALE_ZH, LOGOUT_BAD_REQUEST);
+        logout_page_problem(rc, PAGE_ZH, LOGOUT_BAD_REQUEST);
         return;
     }
     struct logout_job *job = xcalloc(1, sizeof(*job));
@@ -300,7 +300,7 @@ void oidc_logout_endpoint(struct request_ctx *rc)
     int ok = rc->thread->server->has_identity_keys && read_request(rc, &form, post, job, &which) == 0;
     form_clear(&form);
     if (!ok) {
-        logout_page_problem(rc, logout_locale_pick(job->ui_locales),
+        logout_page_problem(rc, browser_page_locale(rc->req, job->ui_locales),
                             rc->thread->server->has_identity_keys ? which : LOGOUT_UNAVAILABLE);
         destroy(&job->ar);
         return;

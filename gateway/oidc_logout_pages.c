@@ -28,54 +28,13 @@ static const struct problem_text PROBLEMS[] = {
                             "The service is temporarily unavailable. Please try again later."},
 };
 
-enum logout_locale logout_locale_pick(const char *ui_locales)
+static void begin(struct strbuf *out, enum page_locale locale, const char *title)
 {
-    for (const char *p = ui_locales; p != NULL && *p != '\0';) {
-        while (*p == ' ')
-            p++;
-        size_t len = strcspn(p, " ");
-        if ((len == 2 || (len > 2 && p[2] == '-')) && strncmp(p, "zh", 2) == 0)
-            return LOGOUT_LOCALE_ZH;
-        if ((len == 2 || (len > 2 && p[2] == '-')) && strncmp(p, "en", 2) == 0)
-            return LOGOUT_LOCALE_EN;
-        p += len;
-    }
-    return LOGOUT_LOCALE_ZH;
-}
-
-static void append_html(struct strbuf *out, const char *text)
-{
-    for (const char *p = text; *p != '\0'; p++) {
-        switch (*p) {
-        case '&':
-            strbuf_append_str(out, "&amp;");
-            break;
-        case '<':
-            strbuf_append_str(out, "&lt;");
-            break;
-        case '>':
-            strbuf_append_str(out, "&gt;");
-            break;
-        case '"':
-            strbuf_append_str(out, "&quot;");
-            break;
-        case '\'':
-            strbuf_append_str(out, "&#39;");
-            break;
-        default:
-            strbuf_append_char(out, *p);
-        }
-    }
-}
-
-static void begin(struct strbuf *out, enum logout_locale locale, const char *title)
-{
-    strbuf_append_str(out, locale == LOGOUT_LOCALE_EN ? "<!DOCTYPE html>\n<html lang=\"en\">"
-                                                      : "<!DOCTYPE html>\n<html lang=\"zh-CN\">");
+    strbuf_append_str(out, locale == PAGE_EN ? "<!DOCTYPE html>\n<html lang=\"en\">" : "<!DOCTYPE html>\n<html lang=\"zh-CN\">");
     strbuf_append_str(out, "<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>");
-    append_html(out, title);
+    html_append_escaped(out, title);
     strbuf_append_str(out, "</title></head><body><main><h1>");
-    append_html(out, title);
+    html_append_escaped(out, title);
     strbuf_append_str(out, "</h1>");
 }
 
@@ -101,16 +60,15 @@ static void hidden(struct strbuf *out, const char *name, const char *value)
     if (value == NULL)
         return;
     strbuf_append_str(out, "<input type=\"hidden\" name=\"");
-    append_html(out, name);
+    html_append_escaped(out, name);
     strbuf_append_str(out, "\" value=\"");
-    append_html(out, value);
+    html_append_escaped(out, value);
     strbuf_append_str(out, "\">");
 }
 
-void logout_page_confirm(struct request_ctx *rc, enum logout_locale locale, const struct logout_carry *carry,
-                         const char *csrf_token)
+void logout_page_confirm(struct request_ctx *rc, enum page_locale locale, const struct logout_carry *carry, const char *csrf_token)
 {
-    int en = locale == LOGOUT_LOCALE_EN;
+    int en = locale == PAGE_EN;
     struct strbuf body = STRBUF_INIT;
     begin(&body, locale, en ? "Sign out?" : "退出登录？");
     strbuf_append_str(&body, en ? "<p>You will be signed out of every government service you signed in to on this device.</p>"
@@ -126,9 +84,9 @@ void logout_page_confirm(struct request_ctx *rc, enum logout_locale locale, cons
     send_page(rc, 200, "OK", &body);
 }
 
-void logout_page_signed_out(struct request_ctx *rc, enum logout_locale locale)
+void logout_page_signed_out(struct request_ctx *rc, enum page_locale locale)
 {
-    int en = locale == LOGOUT_LOCALE_EN;
+    int en = locale == PAGE_EN;
     struct strbuf body = STRBUF_INIT;
     begin(&body, locale, en ? "Signed out" : "已退出登录");
     strbuf_append_str(&body,
@@ -136,14 +94,14 @@ void logout_page_signed_out(struct request_ctx *rc, enum logout_locale locale)
     send_page(rc, 200, "OK", &body);
 }
 
-void logout_page_problem(struct request_ctx *rc, enum logout_locale locale, enum logout_problem problem)
+void logout_page_problem(struct request_ctx *rc, enum page_locale locale, enum logout_problem problem)
 {
     const struct problem_text *text = &PROBLEMS[problem];
-    int en = locale == LOGOUT_LOCALE_EN;
+    int en = locale == PAGE_EN;
     struct strbuf body = STRBUF_INIT;
     begin(&body, locale, en ? "Cannot sign out" : "无法退出登录");
     strbuf_append_str(&body, "<p>");
-    append_html(&body, en ? text->en : text->zh);
+    html_append_escaped(&body, en ? text->en : text->zh);
     strbuf_append_str(&body, "</p>");
     rc->error_code = text->code;
     send_page(rc, text->status, text->reason, &body);

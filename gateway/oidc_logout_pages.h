@@ -16,12 +16,8 @@
 #ifndef YIWANG_GATEWAY_OIDC_LOGOUT_PAGES_H
 #define YIWANG_GATEWAY_OIDC_LOGOUT_PAGES_H
 
+#include "gateway/browser_pages.h"
 #include "gateway/request.h"
-
-enum logout_locale {
-    LOGOUT_LOCALE_ZH, /* zh-CN, the default */
-    LOGOUT_LOCALE_EN,
-};
 
 enum logout_problem {
     LOGOUT_BAD_REQUEST,      /* 400: malformed parameters */
@@ -40,12 +36,8 @@ struct logout_carry {
     const char *ui_locales;
 };
 
-/* The first supported language of a space-separated ui_locales (OIDC Core §3.1.2.1), else Chinese. */
-enum logout_locale logout_locale_pick(const char *ui_locales);
-
-void logout_page_confirm(struct request_ctx *rc, enum logout_locale locale, const struct logout_carry *carry,
-                         const char *csrf_token);
-void logout_page_signed_out(struct request_ctx *rc, enum logout_locale locale);
-void logout_page_problem(struct request_ctx *rc, enum logout_locale locale, enum logout_problem problem);
+void logout_page_confirm(struct request_ctx *rc, enum page_locale locale, const struct logout_carry *carry, const char *csrf_token);
+void logout_page_signed_out(struct request_ctx *rc, enum page_locale locale);
+void logout_page_problem(struct request_ctx *rc, enum page_locale locale, enum logout_problem problem);
 
 #endif
