@@ -112,21 +112,6 @@ void auth_api_send_error(struct request_ctx *rc, const struct api_outcome *outco
     request_send_error(rc, outcome->error);
 }
 
-void auth_api_send_json(struct request_ctx *rc, int status, const char *reason, struct strbuf *body)
-{
-    h2o_req_t *req = rc->req;
-    req->res.status = status;
-    req->res.reason = reason;
-    req->res.content_length = body->len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json; charset=utf-8"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("pragma"), 0, NULL, H2O_STRLIT("no-cache"));
-    /* h2o sends the pool copy; the tokens in `body` are wiped before it is freed */
-    h2o_send_inline(req, body->data, body->len);
-    OPENSSL_cleanse(body->data, body->len);
-    strbuf_free(body);
-}
-
 void auth_api_append_tokens(struct strbuf *out, const struct api_tokens *tokens)
 {
     strbuf_append_str(out, "\"access_token\":");

@@ -65,8 +65,6 @@ const char *auth_api_field(const json_t *body, const char *name, size_t max_len,
 int auth_api_read_client(const json_t *body, struct api_client *out);
 /* Answers the outcome's error; adds Retry-After to a 429. */
 void auth_api_send_error(struct request_ctx *rc, const struct api_outcome *outcome);
-/* Answers `status` with the JSON `body` (freed), never cached. */
-void auth_api_send_json(struct request_ctx *rc, int status, const char *reason, struct strbuf *body);
 /* Appends the members of a token answer (no braces). */
 void auth_api_append_tokens(struct strbuf *out, const struct api_tokens *tokens);
 void auth_api_tokens_clear(struct api_tokens *tokens);

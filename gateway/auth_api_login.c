@@ -27,6 +27,7 @@
 #include "auth/sms.h"
 #include "common/xalloc.h"
 #include "gateway/auth_api_common.h"
+#include "gateway/oauth_response.h"
 #include "gateway/sign_in_steps.h"
 
 struct login_job {
@@ -94,7 +95,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
     strbuf_append_char(&body, '{');
     auth_api_append_tokens(&body, &job->tokens);
     strbuf_append_char(&body, '}');
-    auth_api_send_json(rc, 200, "OK", &body);
+    oauth_send_json(rc, 200, "OK", &body);
 }
 
 static void destroy(struct async_request *ar)

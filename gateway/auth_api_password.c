@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gateway/auth_api_common.h"
+#include "gateway/oauth_response.h"
 #include "gateway/server.h"
 
 /* How recent a sign-in must be to set a password without giving the current one. */
@@ -246,7 +247,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
     }
     struct strbuf body = STRBUF_INIT;
     strbuf_appendf(&body, "{\"password_set\":true,\"sessions_ended\":%ld}", job->sessions_ended);
-    auth_api_send_json(rc, 200, "OK", &body);
+    oauth_send_json(rc, 200, "OK", &body);
 }
 
 static void free_secret(char *s)

@@ -15,6 +15,7 @@
 #include "auth/sms.h"
 #include "common/xalloc.h"
 #include "gateway/auth_api_common.h"
+#include "gateway/oauth_response.h"
 #include "gateway/sign_in_steps.h"
 
 struct sms_job {
@@ -47,7 +48,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
     }
     struct strbuf body = STRBUF_INIT;
     strbuf_appendf(&body, "{\"sent\":true,\"resend_after_s\":%u}", job->resend_after_s);
-    auth_api_send_json(rc, 202, "Accepted", &body);
+    oauth_send_json(rc, 202, "Accepted", &body);
 }
 
 static void destroy(struct async_request *ar)

@@ -1,5 +1,6 @@
 #include "gateway/oauth_response.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 static int is_form_body(const h2o_req_t *req)
@@ -33,7 +34,9 @@ void oauth_send_json(struct request_ctx *rc, int status, const char *reason, str
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json; charset=utf-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("pragma"), 0, NULL, H2O_STRLIT("no-cache"));
+    /* h2o sends the pool copy; the tokens in `body` are wiped before it is freed */
     h2o_send_inline(req, body->data, body->len);
+    OPENSSL_cleanse(body->data, body->len);
     strbuf_free(body);
 }
 

@@ -20,7 +20,8 @@
  * after answering 405 (with Allow) or 400 invalid_request.
  */
 int oauth_read_post_form(struct request_ctx *rc, struct form *form);
-/* Answers `status` with the JSON `body` (freed), with Cache-Control: no-store and Pragma: no-cache. */
+/* Answers `status` with the JSON `body` (wiped and freed: it may hold tokens), with Cache-Control: no-store and Pragma: no-cache.
+ */
 void oauth_send_json(struct request_ctx *rc, int status, const char *reason, struct strbuf *body);
 /*
  * RFC 6749 §5.2: 400, except invalid_client (401, with a Basic challenge when
