@@ -22,6 +22,7 @@ static const char *const names[AUTHZ__COUNT] = {
     [AUTHZ_PROMPT] = "prompt",
     [AUTHZ_MAX_AGE] = "max_age",
     [AUTHZ_UI_LOCALES] = "ui_locales",
+    [AUTHZ_ORG] = "org",
 };
 
 const char *authz_param_name(enum authz_param param)
@@ -152,6 +153,9 @@ const char *authz_request_check(const struct authz_request *r, const struct oaut
     const char *nonce = authz_get(r, AUTHZ_NONCE);
     if (nonce != NULL && strlen(nonce) > AUTHZ_NONCE_MAX)
         return refuse(description, "invalid_request", "nonce is too long.");
+    const char *org = authz_get(r, AUTHZ_ORG);
+    if (org != NULL && identifiers_uscc_normalise(org, strlen(org), out->org) != IDENTIFIER_OK)
+        return refuse(description, "invalid_request", "org is not a valid unified social credit code.");
     if (clients_resolve_scope(client, authz_get(r, AUTHZ_SCOPE), out->scope, sizeof(out->scope)) != 0)
         return refuse(description, "invalid_scope", "A requested scope is not allowed for this client.");
     out->openid = scope_set_has_word(out->scope, "openid");

@@ -21,6 +21,7 @@
 
 #include "auth/authz_codes.h"
 #include "auth/clients.h"
+#include "auth/identifiers.h"
 #include "common/form.h"
 #include "common/strbuf.h"
 
@@ -36,6 +37,7 @@ enum authz_param {
     AUTHZ_PROMPT,
     AUTHZ_MAX_AGE,
     AUTHZ_UI_LOCALES,
+    AUTHZ_ORG, /* extension: act for a legal person, by its unified social credit code (auth/legal_persons.h) */
     AUTHZ__COUNT
 };
 
@@ -53,6 +55,7 @@ struct authz_decision {
     unsigned prompt;                 /* AUTHZ_PROMPT_* */
     long max_age;                    /* -1: none */
     int openid;
+    char org[IDENTIFIERS_USCC_BUFSIZE]; /* the legal person to act for, normalised; "" for none (not yet checked as an agent) */
 };
 
 const char *authz_param_name(enum authz_param param);

@@ -2,7 +2,7 @@
  * test_authz_request.c — the authorization request's checks without a
  * database: the target (client, exact redirect URI) that decides between an
  * error page and a redirect, PKCE (required for public clients, S256 only),
- * prompt and max_age, scope, and the redirect's parameters (percent-encoded,
+ * prompt and max_age, scope, the legal person (org), and the redirect's parameters (percent-encoded,
  * appended to a registered query, state and iss included).
  */
 #include <stdlib.h>
@@ -108,6 +108,22 @@ static void test_stage_two(void)
     CHECK_INT_EQ(d.max_age, 300);
     CHECK_STR_EQ(d.scope, "openid profile"); /* no scope: everything the client may have */
     CHECK(d.openid);
+    CHECK_STR_EQ(d.org, "");
+    authz_request_free(&r);
+}
+
+static void test_org(void)
+{
+    CHECK_STR_EQ(verdict(BASE PKCE "&org=91350100M000100Y44"), "invalid_request"); /* wrong check character */
+    CHECK_STR_EQ(verdict(BASE PKCE "&org=91350100M000100Y4"), "invalid_request");
+    CHECK_STR_EQ(verdict(BASE PKCE "&org=%3Cb%3E"), "invalid_request");
+    struct authz_request r;
+    struct authz_decision d;
+    const char *description = NULL;
+    CHECK_INT_EQ(read_query(&r, BASE PKCE "&org=91350100m000100y43"), 0);
+    CHECK(authz_request_check(&r, &client, &d, &description) == NULL);
+    CHECK_STR_EQ(d.org, "91350100M000100Y43"); /* normalised; the agent is checked once the person is known */
+    CHECK_STR_EQ(authz_get(&r, AUTHZ_ORG), "91350100m000100y43"); /* carried as given */
     authz_request_free(&r);
 }
 
@@ -143,6 +159,7 @@ int main(void)
     init_client(0);
     test_target();
     test_stage_two();
+    test_org();
     test_location();
     test_escaping();
     oauth_client_clear(&client);
