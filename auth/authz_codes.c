@@ -25,11 +25,11 @@ int authz_codes_issue(struct db *db, const unsigned char token_hash_key[SECRETS_
     /* the account comes from the session row, so a code cannot name another person than its session */
     int rc = db_exec(db, 0,
                      "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, code_challenge, nonce, sid, account_id, "
-                     "scope, expires_at) SELECT ?, ?, ?, ?, ?, sid, account_id, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+                     "scope, org, expires_at) SELECT ?, ?, ?, ?, ?, sid, account_id, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
                      "FROM sso_sessions WHERE sid = ? AND ended_at IS NULL",
                      DB_ARGS(db_blob(hash, sizeof(hash)), db_text(spec->client_id), db_text(spec->redirect_uri),
-                             db_text(spec->code_challenge), db_text(spec->nonce), db_text(spec->scope), db_uint(spec->ttl_s),
-                             db_text(spec->sid)));
+                             db_text(spec->code_challenge), db_text(spec->nonce), db_text(spec->scope), db_text(spec->org),
+                             db_uint(spec->ttl_s), db_text(spec->sid)));
     if (rc != 0 || db_affected_rows(db) != 1) {
         secrets_wipe(code, SECRETS_TOKEN_BUFSIZE);
         if (rc != 0)
@@ -70,7 +70,8 @@ static int read_state(struct db_result *res, struct code_row *row)
              db_result_unix_time(res, 13, &row->grant.auth_time) == DB_GET_OK &&
              db_result_text_copy(res, 14, amr, sizeof(amr)) == DB_GET_OK &&
              db_result_int(res, 15, &row->account_active) == DB_GET_OK && db_result_int(res, 16, &level) == DB_GET_OK &&
-             level >= 1 && level <= ACCOUNT_MAX_LEVEL;
+             level >= 1 && level <= ACCOUNT_MAX_LEVEL &&
+             optional_text(res, 17, row->grant.org, sizeof(row->grant.org)) == DB_GET_OK;
     row->grant.acr = (unsigned)level;
     row->grant.amr = strcmp(amr, "pwd") == 0 ? SESSION_AMR_PWD : SESSION_AMR_SMS;
     return ok;
@@ -83,7 +84,7 @@ static int read_row(struct db *db, const unsigned char hash[SECRETS_HASH_LEN], s
         db_query(db, 0,
                  "SELECT c.client_id, c.redirect_uri, c.code_challenge, c.nonce, c.sid, c.account_id, c.scope, "
                  "c.expires_at > UTC_TIMESTAMP(6), c.used_at IS NOT NULL, c.family_id, c.access_jti, c.access_expires_at, "
-                 "s.ended_at IS NULL, s.auth_time, s.amr, a.status = 'active', a.assurance_level "
+                 "s.ended_at IS NULL, s.auth_time, s.amr, a.status = 'active', a.assurance_level, c.org "
                  "FROM authorization_codes c JOIN sso_sessions s ON s.sid = c.sid JOIN accounts a ON a.id = c.account_id "
                  "WHERE c.code_hash = ? FOR UPDATE",
                  DB_ARGS(db_blob(hash, SECRETS_HASH_LEN)));

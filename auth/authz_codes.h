@@ -6,8 +6,9 @@
  * the token-hash key is stored. It is bound to everything the authorization
  * request settled — the client, the exact redirect URI, the PKCE S256
  * challenge, the OIDC nonce, the SSO session (and through it the person, the
- * time and the method of the sign-in) and the granted scope — and it lives at
- * most identity.oidc.authorization_code_ttl_s (60 s).
+ * time and the method of the sign-in), the granted scope and the legal
+ * person acted for, if any — and it lives at most
+ * identity.oidc.authorization_code_ttl_s (60 s).
  *
  * Redeeming runs in one transaction that locks the code's row together with
  * its session and account rows, so two parallel redemptions are serialised.
@@ -35,6 +36,7 @@
 
 #include "auth/accounts.h"
 #include "auth/clients.h"
+#include "auth/identifiers.h"
 #include "auth/sessions.h"
 #include "common/db.h"
 
@@ -50,6 +52,7 @@ struct authz_code_spec {
     const char *nonce;          /* NULL: none */
     const char *sid;
     const char *scope;
+    const char *org; /* the legal person acted for (its normalised credit code, the agent checked), or NULL */
     unsigned ttl_s;
 };
 
@@ -75,7 +78,8 @@ struct authz_code_grant {
     char nonce[AUTHZ_NONCE_MAX + 1]; /* "" when the request had none */
     int64_t auth_time;               /* of the sign-in, Unix seconds */
     enum session_amr amr;
-    unsigned acr; /* the account's assurance level now */
+    unsigned acr;                       /* the account's assurance level now */
+    char org[IDENTIFIERS_USCC_BUFSIZE]; /* the legal person acted for; "" for none */
 };
 
 /* What the caller issued for the code, recorded so that a replay can revoke it. */
