@@ -52,6 +52,7 @@ char *id_token_issue(const struct jwt_signer *signer, const struct id_token_gran
         }
         append_claim(&payload, "at_hash", at_hash);
     }
+    append_claim(&payload, "org", grant->org);
     strbuf_append_char(&payload, '}');
     char *token = jwt_sign(signer, "JWT", payload.data, payload.len);
     strbuf_free(&payload);

@@ -2,11 +2,13 @@
  * id_token.h — OpenID Connect ID tokens (OIDC Core §2, §3.1.3.6).
  *
  * Claims: iss, sub, aud (the client), azp, exp, iat, auth_time, nonce (when
- * the authorization request had one), acr, amr, sid, and at_hash when issued
- * together with an access token. Like access tokens they carry no personal
- * data: a relying party that needs the name asks /userinfo with the scope
- * that allows it. Header typ "JWT"; ES256 or RS256 as the signer's key.
- * Pure apart from signing; any thread.
+ * the authorization request had one), acr, amr, sid, at_hash when issued
+ * together with an access token, and org (the unified social credit code of
+ * the legal person acted for, as in the access token) when the grant acts for
+ * one. Like access tokens they carry no personal data: a relying party that
+ * needs the name asks /userinfo with the scope that allows it. Header typ
+ * "JWT"; ES256 or RS256 as the signer's key. Pure apart from signing; any
+ * thread.
  */
 #ifndef YIWANG_AUTH_ID_TOKEN_H
 #define YIWANG_AUTH_ID_TOKEN_H
@@ -24,6 +26,7 @@ struct id_token_grant {
     const char *amr; /* one method: "sms", "pwd"; NULL: no amr claim */
     const char *sid;
     const char *access_token; /* NULL: no at_hash */
+    const char *org;          /* NULL: no org claim */
     int64_t auth_time;
     int64_t now;
     unsigned lifetime_s;

@@ -7,7 +7,10 @@
  * redirect URI, PKCE verifier, expiry, session and account) and runs the
  * issuing inside its transaction: an access token carrying the session's sid,
  * acr and auth_time, a refresh-token family when the client may refresh, and
- * an ID token when the granted scope has openid. What was issued is recorded
+ * an ID token when the granted scope has openid. A code issued to act for a
+ * legal person gives all three its credit code (org), after asking again
+ * whether the person is still its agent: if not, invalid_grant and nothing is
+ * issued (the code stays unused until it expires). What was issued is recorded
  * on the code, so a replay revokes it (the family at once, the access token
  * through the revoked-token list every node reads).
  *
@@ -21,6 +24,8 @@
 #include "auth/authz_codes.h"
 #include "auth/clients.h"
 #include "gateway/async_request.h"
+
+struct user_token_subject; /* gateway/auth_api_common.h */
 
 /* The token request's parameters of this grant. */
 struct code_grant_request {
@@ -48,8 +53,11 @@ const char *oauth_code_grant_redeem(struct db *db, const struct async_request *a
                                     const char **description);
 void code_grant_tokens_clear(struct code_grant_tokens *tokens);
 
-/* An ID token for `client_id` (OIDC Core §2); `nonce` and `amr` may be NULL. Malloc'ed, or NULL when it cannot be signed. */
-char *oauth_id_token(const struct snapshot *snapshot, const char *account_id, const char *client_id, const char *nonce,
-                     unsigned acr, const char *amr, const char *sid, const char *access_token, int64_t auth_time);
+/*
+ * An ID token for `who` (OIDC Core §2: aud = who->client_id; sub, sid, acr, auth_time and org as in the access token
+ * `access_token`, whose at_hash it carries). `nonce` and `amr` may be NULL. Malloc'ed, or NULL when it cannot be signed.
+ */
+char *oauth_id_token(const struct snapshot *snapshot, const struct user_token_subject *who, const char *nonce, const char *amr,
+                     const char *access_token);
 
 #endif

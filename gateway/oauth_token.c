@@ -197,8 +197,7 @@ static void rotate(struct token_job *job, struct db *db, const struct async_requ
         fail(job, "temporarily_unavailable", "The token could not be signed.");
     /* OIDC Core §12.2: a refresh of an OpenID grant returns a new ID token, without nonce */
     if (job->access_token != NULL && scope_set_has_word(job->scope, "openid") &&
-        (job->id_token = oauth_id_token(ar->snapshot, grant.account_id, client->client_id, NULL, grant.acr, NULL, grant.sid,
-                                        job->access_token, grant.auth_time)) == NULL)
+        (job->id_token = oauth_id_token(ar->snapshot, &who, NULL, NULL, job->access_token)) == NULL)
         fail(job, "temporarily_unavailable", "The token could not be signed.");
     /* a cheap, timer-free sweep: the new token is random, so this runs after about one rotation in 64 */
     if (result == REFRESH_ROTATED && job->new_refresh_token[0] == 'A' && refresh_tokens_sweep(db, 100, &err) < 0) {

@@ -41,6 +41,7 @@ int main(void)
         .amr = "sms",
         .sid = "s-1",
         .access_token = "jHkWEdUXMU1BwAsC4vtUsZwnNRHwkSH",
+        .org = "91350100M000100Y43",
         .auth_time = 1800000000,
         .now = 1800000100,
         .lifetime_s = 600,
@@ -58,6 +59,7 @@ int main(void)
         CHECK_STR_EQ(json_string_value(json_array_get(json_object_get(p, "amr"), 0)), "sms");
         CHECK_INT_EQ(json_integer_value(json_object_get(p, "exp")), 1800000700);
         CHECK_INT_EQ(json_integer_value(json_object_get(p, "auth_time")), 1800000000);
+        CHECK_STR_EQ(json_string_value(json_object_get(p, "org")), "91350100M000100Y43");
         json_decref(p);
     }
     /* it verifies with the signer's own public key */
@@ -68,12 +70,14 @@ int main(void)
     jwt_keyset_add_audience(&keyset, "hrss-web");
     struct jwt_claims claims;
     CHECK_INT_EQ(jwt_verify(&keyset, token, strlen(token), 1800000100, &claims), JWT_OK);
-    /* without a nonce or an access token, those claims are absent */
+    /* without a nonce, an access token or a legal person, those claims are absent */
     grant.nonce = NULL;
     grant.access_token = NULL;
+    grant.org = NULL;
     char *bare = id_token_issue(&signer, &grant);
     json_t *q = bare != NULL ? payload_of(bare) : NULL;
-    CHECK(q != NULL && json_object_get(q, "nonce") == NULL && json_object_get(q, "at_hash") == NULL);
+    CHECK(q != NULL && json_object_get(q, "nonce") == NULL && json_object_get(q, "at_hash") == NULL &&
+          json_object_get(q, "org") == NULL);
     json_decref(q);
     free(bare);
     free(pem);
