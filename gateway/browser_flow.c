@@ -8,6 +8,7 @@
 #include "auth/authz_codes.h"
 #include "auth/consents.h"
 #include "auth/identifiers.h"
+#include "auth/legal_persons.h"
 #include "auth/password.h"
 #include "auth/sms.h"
 #include "common/log.h"
@@ -64,6 +65,7 @@ struct browser_job {
     int clear_sso; /* the cookie named a session that is over */
     char client_name[sizeof(((struct oauth_client *)0)->name)];
     char scope[AUTHZ_SCOPE_MAX + 1];
+    char org[IDENTIFIERS_USCC_BUFSIZE]; /* for the consent page: the legal person the app would act for; "" for none */
 };
 
 /* ---- the worker's answers ---- */
@@ -170,6 +172,7 @@ static void issue_code(struct browser_job *job, struct db *db, const struct oaut
         .nonce = d->openid ? authz_get(&job->authz, AUTHZ_NONCE) : NULL,
         .sid = session->sid,
         .scope = d->scope,
+        .org = d->org[0] != '\0' ? d->org : NULL,
         .ttl_s = identity->oidc.authorization_code_ttl_s,
     };
     char code[SECRETS_TOKEN_BUFSIZE], *err = NULL;
@@ -183,14 +186,40 @@ static void issue_code(struct browser_job *job, struct db *db, const struct oaut
     answer_redirect(job, &location);
 }
 
+/*
+ * Acting for a legal person needs the signed-in person to be its agent now. Asked only once the person is known (from
+ * their credentials or their session), so the answer tells a stranger nothing; asked again before every code, as the
+ * request in the forms' hidden fields may have changed. 1 go on, 0 after answering.
+ */
+static int may_act_for_org(struct browser_job *job, struct db *db, const struct authz_decision *d, const struct session *session)
+{
+    if (d->org[0] == '\0')
+        return 1;
+    char code[IDENTIFIERS_USCC_BUFSIZE], *err = NULL;
+    int allowed = legal_persons_may_act_for(db, session->account_id, d->org, code, &err);
+    if (allowed < 0) {
+        answer_unavailable(job, "cannot check the legal person", err);
+        return 0;
+    }
+    if (allowed == 0)
+        answer_redirect_error(job, "access_denied", "The person may not act for this legal person.");
+    return allowed;
+}
+
 /* The person is signed in: ask for consent if a third party needs it, else issue the code. */
 static void continue_signed_in(struct browser_job *job, struct db *db, const struct oauth_client *client,
                                const struct authz_decision *d, const struct session *session)
 {
+    if (!may_act_for_org(job, db, d, session))
+        return;
     if (!client->first_party) {
         char *err = NULL;
-        int covered =
-            (d->prompt & AUTHZ_PROMPT_CONSENT) ? 0 : consents_cover(db, session->account_id, client->client_id, d->scope, &err);
+        /*
+         * A remembered consent covers the client and the scope, not a legal person: a third party acting for one asks
+         * every time, so an app the person once allowed cannot act for their enterprise behind their back.
+         */
+        int asks = (d->prompt & AUTHZ_PROMPT_CONSENT) || d->org[0] != '\0';
+        int covered = asks ? 0 : consents_cover(db, session->account_id, client->client_id, d->scope, &err);
         if (covered < 0) {
             answer_unavailable(job, "cannot read the consents", err);
             return;
@@ -203,6 +232,7 @@ static void continue_signed_in(struct browser_job *job, struct db *db, const str
             job->answer = ANSWER_CONSENT_PAGE;
             job->status = 200;
             snprintf(job->scope, sizeof(job->scope), "%s", d->scope);
+            snprintf(job->org, sizeof(job->org), "%s", d->org);
             return;
         }
     }
@@ -301,6 +331,8 @@ static void consent(struct browser_job *job, struct db *db, const struct oauth_c
         answer_redirect_error(job, "access_denied", "The person denied the request.");
         return;
     }
+    if (!may_act_for_org(job, db, d, &session))
+        return;
     if (consents_grant(db, session.account_id, client->client_id, d->scope, &err) != 0) {
         answer_unavailable(job, "cannot store the consent", err);
         return;
@@ -379,7 +411,12 @@ static void send_form_page(struct request_ctx *rc, struct browser_job *job, enum
     }
     if (job->answer == ANSWER_CONSENT_PAGE) {
         const struct consent_page page = {
-            .authz = &job->authz, .client_name = job->client_name, .scope = job->scope, .csrf_token = token};
+            .authz = &job->authz,
+            .client_name = job->client_name,
+            .scope = job->scope,
+            .org = job->org[0] != '\0' ? job->org : NULL,
+            .csrf_token = token,
+        };
         browser_page_consent(rc, locale, &page);
         return;
     }

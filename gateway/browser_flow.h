@@ -17,6 +17,12 @@
  *   POST /oauth/consent        the consent page's answer: approve (remembered,
  *                              consents.h) or deny (access_denied).
  *
+ * The extension parameter `org` (a unified social credit code) asks to act
+ * for a legal person (auth/legal_persons.h): once the person is known, they
+ * must be its agent (else access_denied), the code carries it and so do the
+ * tokens redeemed for it. A third-party client acting for one always gets
+ * the consent page, which names the legal person.
+ *
  * Unknown clients and redirect URIs that are not registered get an error
  * page, never a redirect (authz_request.h); every other error goes back to
  * the redirect URI with error, error_description, state and iss. The forms

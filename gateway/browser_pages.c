@@ -26,6 +26,8 @@ enum text {
     T_PASSWORD_LOGIN,
     T_CONSENT_TITLE,
     T_CONSENT_ASKS,
+    T_CONSENT_ORG,
+    T_CONSENT_ORG_END,
     T_APPROVE,
     T_DENY,
     T_ERROR_TITLE,
@@ -45,6 +47,8 @@ static const char *const texts[T__COUNT][2] = {
     [T_PASSWORD_LOGIN] = {"密码登录", "Sign in with the password"},
     [T_CONSENT_TITLE] = {"授权确认", "Allow access?"},
     [T_CONSENT_ASKS] = {"请求访问您的以下信息：", "asks for access to:"},
+    [T_CONSENT_ORG] = {"该应用将代表统一社会信用代码为 ", "It will act for the enterprise with the unified social credit code "},
+    [T_CONSENT_ORG_END] = {" 的企业（法人）办理业务。", "."},
     [T_APPROVE] = {"同意", "Allow"},
     [T_DENY] = {"拒绝", "Deny"},
     [T_ERROR_TITLE] = {"无法完成登录", "Sign-in cannot continue"},
@@ -262,7 +266,13 @@ void browser_page_consent(struct request_ctx *rc, enum page_locale locale, const
         while (*p == ' ')
             p++;
     }
-    strbuf_append_str(&out, "</ul><form method=\"post\" action=\"/oauth/consent\">");
+    strbuf_append_str(&out, "</ul>");
+    if (page->org != NULL) { /* approving lets the app act for the enterprise too: say so */
+        strbuf_appendf(&out, "<p class=\"notice\">%s<strong>", t(locale, T_CONSENT_ORG));
+        html_append_escaped(&out, page->org);
+        strbuf_appendf(&out, "</strong>%s</p>", t(locale, T_CONSENT_ORG_END));
+    }
+    strbuf_append_str(&out, "<form method=\"post\" action=\"/oauth/consent\">");
     append_carried(&out, page->authz, page->csrf_token);
     strbuf_appendf(&out,
                    "<button name=\"decision\" value=\"approve\">%s</button>"

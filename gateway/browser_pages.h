@@ -55,6 +55,7 @@ struct consent_page {
     const struct authz_request *authz;
     const char *client_name;
     const char *scope; /* what is asked for */
+    const char *org;   /* the credit code of the legal person the app would act for; NULL: none */
     const char *csrf_token;
 };
 
