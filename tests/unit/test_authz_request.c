@@ -122,7 +122,7 @@ static void test_org(void)
     const char *description = NULL;
     CHECK_INT_EQ(read_query(&r, BASE PKCE "&org=91350100m000100y43"), 0);
     CHECK(authz_request_check(&r, &client, &d, &description) == NULL);
-    CHECK_STR_EQ(d.org, "91350100M000100Y43"); /* normalised; the agent is checked once the person is known */
+    CHECK_STR_EQ(d.org, "91350100M000100Y43");                    /* normalised; the agent is checked once the person is known */
     CHECK_STR_EQ(authz_get(&r, AUTHZ_ORG), "91350100m000100y43"); /* carried as given */
     authz_request_free(&r);
 }
