@@ -61,7 +61,7 @@ static void add_capabilities(json_t *doc, const struct identity_config *identity
                         string_array((const char *const *)identity->oidc.scopes_supported, identity->oidc.num_scopes_supported));
     json_object_set_new(doc, "claims_supported",
                         STRINGS("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash",
-                                "name", "phone_number", "phone_number_verified", "email", "email_verified"));
+                                "org", "name", "phone_number", "phone_number_verified", "email", "email_verified"));
     json_object_set_new(doc, "acr_values_supported", STRINGS("1", "2", "3"));
     json_object_set_new(doc, "prompt_values_supported", STRINGS("none", "login", "consent"));
     json_object_set_new(doc, "ui_locales_supported", STRINGS("zh-CN", "en"));
