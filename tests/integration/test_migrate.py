@@ -81,6 +81,71 @@ class MigrateTest(unittest.TestCase):
         self.assertEqual(second.stderr, "")
         self.assertEqual(len(self.db.query("SELECT * FROM schema_migrations")), len(MIGRATIONS))
 
+    def test_registry_tables(self):
+        """006: the registry's tables and the rules the database itself enforces (docs/registry.md)."""
+        config = self.write_config(self.db.dsn)
+        self.assert_ok(self.migrate(config))
+        # the file again, as a migration that failed halfway would be run again: every statement is idempotent
+        with open(os.path.join(SQL_DIR, "006_registry.sql"), encoding="utf-8") as f:
+            self.db.execute(f.read())
+        for table in ("registry_version", "departments", "rate_policies", "services", "scopes", "routes", "route_scopes",
+                      "route_namespaces", "admin_accounts", "admin_tokens", "audit_log"):
+            self.assertIn(table, self.db.tables())
+        self.assertEqual(self.db.query("SELECT id, version FROM registry_version"), [("1", "0")])
+        columns = [c[0] for c in self.db.query("SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                                               " DATABASE() AND table_name = 'oauth_clients'")]
+        for column in ("owner_department_id", "cors_origins", "version"):
+            self.assertEqual(columns.count(column), 1, columns)
+
+        def refused(sql, error):
+            with self.assertRaises(AssertionError) as caught:
+                self.db.execute(sql)
+            self.assertIn(error, str(caught.exception))
+
+        self.db.execute("INSERT INTO departments (name, display_name, region_code, version) VALUES"
+                        " ('gd-tax', '国家税务总局广东省税务局', '440000', 1)")
+        self.db.execute("INSERT INTO departments (name, display_name, region_code, parent_id, version)"
+                        " SELECT 'sz-tax', '国家税务总局深圳市税务局', '440300', id, 2 FROM departments WHERE name = 'gd-tax'")
+        refused("INSERT INTO departments (name, display_name, region_code, version) VALUES ('x', 'x', '4403000', 3)",
+                "Data too long for column 'region_code'")
+        for code in ("44030", "040300", "44O300", "44030 "):
+            refused("INSERT INTO departments (name, display_name, region_code, version) VALUES ('x', 'x', '%s', 3)" % code,
+                    "departments_region_code")
+        # a write that forgets the registry version fails instead of going unnoticed by the other nodes
+        refused("INSERT INTO departments (name, display_name, region_code) VALUES ('x', 'x', '440305')", "version")
+        refused("INSERT INTO departments (name, display_name, region_code, version) VALUES ('sz-tax', 'x', '440305', 3)",
+                "Duplicate entry")
+        self.db.execute("INSERT INTO services (name, department_id, spec, version) SELECT 'invoice', id,"
+                        " '{\"targets\":[{\"host\":\"10.0.0.1\",\"port\":8080}]}', 3 FROM departments WHERE name = 'sz-tax'")
+        refused("INSERT INTO services (name, department_id, spec, version) SELECT 'bad', id, '[1]', 4 FROM departments"
+                " WHERE name = 'sz-tax'", "services_spec_json")
+        self.db.execute("INSERT INTO routes (name, path_prefix, methods, service_id, version) SELECT 'invoice', '/Tax/Invoices/',"
+                        " 'GET,HEAD', id, 4 FROM services WHERE name = 'invoice'")
+        # the keys compare host and prefix the way the route table does
+        self.assertEqual(self.db.query("SELECT host_key, prefix_key, methods FROM routes"), [("", "/tax/invoices", "GET,HEAD")])
+        refused("INSERT INTO routes (name, path_prefix, methods, service_id, version) SELECT 'none', '/x', '', id, 5"
+                " FROM services WHERE name = 'invoice'", "routes_methods_not_empty")
+        self.db.execute("INSERT INTO scopes (name, department_id, display_name, version) SELECT 'tax:invoice:read', id, '查询发票', 5"
+                        " FROM departments WHERE name = 'sz-tax'")
+        self.db.execute("INSERT INTO route_scopes (route_id, scope_id) SELECT r.id, s.id FROM routes r, scopes s")
+        # what is still used cannot be deleted: the admin API answers 409
+        refused("DELETE FROM services WHERE name = 'invoice'", "routes_service_fk")
+        refused("DELETE FROM scopes WHERE name = 'tax:invoice:read'", "route_scopes_scope_fk")
+        refused("DELETE FROM departments WHERE name = 'gd-tax'", "departments_parent_fk")
+        self.db.execute("INSERT INTO oauth_clients (client_id, name, kind, owner_department_id, confidential, grant_types,"
+                        " cors_origins) SELECT 'isz-web', 'i深圳', 'web', id, 0, 'authorization_code',"
+                        " '[\"https://www.sz.gov.cn\"]' FROM departments WHERE name = 'sz-tax'")
+        refused("DELETE FROM departments WHERE name = 'sz-tax'", "a foreign key constraint fails")
+        # a department admin has a department, the other roles none
+        refused("INSERT INTO admin_accounts (name, role, version) VALUES ('li', 'department_admin', 6)",
+                "admin_accounts_department_role")
+        refused("INSERT INTO admin_accounts (name, role, department_id, version) SELECT 'ops', 'operator', id, 6"
+                " FROM departments WHERE name = 'sz-tax'", "admin_accounts_department_role")
+        self.db.execute("INSERT INTO audit_log (registry_version, actor, actor_role, action, entity_type, entity_key,"
+                        " diff_after) VALUES (1, 'cli:root', 'cli', 'create', 'department', 'gd-tax', '{\"name\":\"gd-tax\"}')")
+        refused("INSERT INTO audit_log (registry_version, actor, actor_role, action, entity_type, entity_key, diff_after)"
+                " VALUES (1, 'cli:root', 'cli', 'create', 'department', 'x', 'not json')", "audit_log_diff_after_json")
+
     def test_concurrent_runs_apply_once(self):
         config = self.write_config(self.db.dsn)
         procs = [subprocess.Popen([YIWANG_BIN, "migrate", "--config", config], stdout=subprocess.PIPE,
