@@ -105,7 +105,7 @@ static void test_demo_config(void)
         CHECK(config->threads >= 1 && config->threads <= 64);
         CHECK_STR_EQ(config->access_log.path, "-");
         CHECK_INT_EQ(config->num_services, 2);
-        CHECK_INT_EQ(config->num_routes, 2);
+        CHECK_INT_EQ(config->num_routes, 3);
         const struct service_config *hrss = config_find_service(config, "hrss");
         const struct service_config *tax = config_find_service(config, "tax");
         CHECK(hrss != NULL && tax != NULL && config_find_service(config, "nope") == NULL);
@@ -128,6 +128,9 @@ static void test_demo_config(void)
         CHECK_INT_EQ(config->routes[0].methods, HTTP_METHOD_ALL);
         CHECK_STR_EQ(config->routes[1].path_prefix, "/tax/");
         CHECK_STR_EQ(config->routes[1].service, "tax");
+        /* the route the demo's sign-in examples call: a person's access token is required */
+        CHECK_STR_EQ(config->routes[2].path_prefix, "/hrss/me/");
+        CHECK_INT_EQ(config->routes[2].auth.policy, ROUTE_AUTH_USER);
     }
     config_free(config);
     problem_list_clear(&problems);
