@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/access_revocations.h"
+#include "auth/authz_codes.h"
 #include "common/db_open.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -108,12 +109,21 @@ static struct revocation_set *read_set(struct revocation_sync *sync)
     return set;
 }
 
-/* Deletes revoked tokens past their expiry: the set no longer needs them. Here, off the event loops, on one connection. */
+/*
+ * Deletes rows nothing needs any more: revoked tokens past their expiry (the set no longer needs them) and
+ * authorization codes expired for a day (a replay that late is merely invalid). Here, off the event loops, on one
+ * connection; every node does it, and a row deleted twice is deleted once.
+ */
 static void sweep(struct revocation_sync *sync)
 {
     char *err = NULL;
     if (access_revocations_sweep(sync->db, sync->skew_s, SWEEP_LIMIT, &err) < 0) {
         log_warn("revocations: sweeping revoked tokens: %s", err);
+        free(err);
+        err = NULL;
+    }
+    if (authz_codes_sweep(sync->db, SWEEP_LIMIT, &err) < 0) {
+        log_warn("revocations: sweeping authorization codes: %s", err);
         free(err);
     }
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "auth/authz_codes.h"
 #include "auth/login_guard.h"
 #include "auth/refresh_tokens.h"
 #include "auth/sessions.h"
@@ -419,6 +420,29 @@ static void test_refresh(struct db *db)
     print_err(&err);
 }
 
+/* Codes expired for more than a day are deleted; younger ones stay, so a late replay still finds its code's row. */
+static void test_code_sweep(struct db *db)
+{
+    char *err = NULL, secret[SECRETS_TOKEN_BUFSIZE], old_code[SECRETS_TOKEN_BUFSIZE], young_code[SECRETS_TOKEN_BUFSIZE];
+    struct account a;
+    struct session s;
+    int created;
+    CHECK_INT_EQ(accounts_find_or_create_by_mobile(db, "13500000009", &a, &created, &err), 1);
+    CHECK_INT_EQ(sessions_create(db, keys.token_hash, &session_policy, &a, SESSION_AMR_SMS, "web", secret, &s, &err), 0);
+    const struct authz_code_spec spec = {
+        .client_id = "web", .redirect_uri = "https://web.example/cb", .sid = s.sid, .scope = "openid", .ttl_s = 60};
+    CHECK_INT_EQ(authz_codes_issue(db, keys.token_hash, &spec, old_code, &err), 0);
+    CHECK_INT_EQ(authz_codes_issue(db, keys.token_hash, &spec, young_code, &err), 0);
+    print_err(&err);
+    db_exec(db, 0, "UPDATE authorization_codes SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 25 HOUR ORDER BY expires_at LIMIT 1",
+            DB_NO_ARGS);
+    CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM authorization_codes WHERE sid = ?", s.sid), 2);
+    CHECK_INT_EQ(authz_codes_sweep(db, 100, &err), 1);
+    CHECK_INT_EQ(authz_codes_sweep(db, 100, &err), 0);
+    CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM authorization_codes WHERE sid = ?", s.sid), 1);
+    print_err(&err);
+}
+
 static void migrate(struct db *db)
 {
     for (const struct embedded_migration *m = embedded_migrations; m->name != NULL; m++) {
@@ -470,6 +494,7 @@ int main(void)
     test_guard(db);
     test_sessions(db);
     test_refresh(db);
+    test_code_sweep(db);
     db_close(db);
 
     must(admin, drop);
