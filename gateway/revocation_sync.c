@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/access_revocations.h"
-#include "auth/authz_codes.h"
+#include "auth/retention.h"
 #include "common/db_open.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -16,7 +15,7 @@ struct revocation_sync {
     unsigned skew_s;                 /* a revoked token is refused until its exp plus this */
     struct db *db;
     char fingerprint[192];
-    unsigned polls; /* the sweep of old revoked tokens runs every SWEEP_EVERY polls */
+    unsigned polls; /* the identity tables' housekeeping runs every SWEEP_EVERY polls */
     int failing;
 };
 
@@ -109,21 +108,13 @@ static struct revocation_set *read_set(struct revocation_sync *sync)
     return set;
 }
 
-/*
- * Deletes rows nothing needs any more: revoked tokens past their expiry (the set no longer needs them) and
- * authorization codes expired for a day (a replay that late is merely invalid). Here, off the event loops, on one
- * connection; every node does it, and a row deleted twice is deleted once.
- */
+/* The identity tables' housekeeping (auth/retention.h), off the event loops, on this thread's connection. */
 static void sweep(struct revocation_sync *sync)
 {
     char *err = NULL;
-    if (access_revocations_sweep(sync->db, sync->skew_s, SWEEP_LIMIT, &err) < 0) {
-        log_warn("revocations: sweeping revoked tokens: %s", err);
-        free(err);
-        err = NULL;
-    }
-    if (authz_codes_sweep(sync->db, SWEEP_LIMIT, &err) < 0) {
-        log_warn("revocations: sweeping authorization codes: %s", err);
+    struct retention_report report;
+    if (retention_sweep(sync->db, sync->skew_s, SWEEP_LIMIT, &report, &err) != 0) {
+        log_warn("housekeeping: %s", err);
         free(err);
     }
 }

@@ -21,6 +21,7 @@
 #include "auth/authz_codes.h"
 #include "auth/login_guard.h"
 #include "auth/refresh_tokens.h"
+#include "auth/retention.h"
 #include "auth/sessions.h"
 #include "auth/sms.h"
 #include "common/embedded_migrations.h"
@@ -420,10 +421,27 @@ static void test_refresh(struct db *db)
     print_err(&err);
 }
 
-/* Codes expired for more than a day are deleted; younger ones stay, so a late replay still finds its code's row. */
-static void test_code_sweep(struct db *db)
+static int exists(struct db *db, const char *sql, const char *arg)
+{
+    return scalar(db, sql, arg) > 0;
+}
+
+/* A new family for session `sid`, written to `token`; its family id to `family`. */
+static void new_family(struct db *db, const char *sid, char token[SECRETS_TOKEN_BUFSIZE], char family[RANDOM_ID_BUFSIZE])
+{
+    char *err = NULL;
+    CHECK_INT_EQ(refresh_tokens_issue(db, keys.token_hash, &refresh_policy, &(struct refresh_family){sid, "app", "a", NULL}, token,
+                                      family, &err),
+                 0);
+    print_err(&err);
+}
+
+/* What the housekeeping deletes, and above all what it must keep (auth/retention.h). */
+static void test_retention(struct db *db)
 {
     char *err = NULL, secret[SECRETS_TOKEN_BUFSIZE], old_code[SECRETS_TOKEN_BUFSIZE], young_code[SECRETS_TOKEN_BUFSIZE];
+    char t1[SECRETS_TOKEN_BUFSIZE], t2[SECRETS_TOKEN_BUFSIZE], expired[RANDOM_ID_BUFSIZE], alive[RANDOM_ID_BUFSIZE],
+        revoked[RANDOM_ID_BUFSIZE];
     struct account a;
     struct session s;
     int created;
@@ -436,10 +454,61 @@ static void test_code_sweep(struct db *db)
     print_err(&err);
     db_exec(db, 0, "UPDATE authorization_codes SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 25 HOUR ORDER BY expires_at LIMIT 1",
             DB_NO_ARGS);
-    CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM authorization_codes WHERE sid = ?", s.sid), 2);
-    CHECK_INT_EQ(authz_codes_sweep(db, 100, &err), 1);
-    CHECK_INT_EQ(authz_codes_sweep(db, 100, &err), 0);
+
+    new_family(db, s.sid, t1, expired); /* every token expired two days ago */
+    db_exec(db, 0, "UPDATE refresh_tokens SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 2 DAY WHERE family_id = ?",
+            DB_ARGS(db_text(expired)));
+    new_family(db, s.sid, t1, alive); /* an old used token, but its successor lives: reuse detection needs the old one */
+    CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_ROTATED);
+    db_exec(db, 0,
+            "UPDATE refresh_tokens SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 2 DAY WHERE family_id = ? AND used_at IS NOT NULL",
+            DB_ARGS(db_text(alive)));
+    new_family(db, s.sid, t1, revoked); /* revoked two days ago: its newest token had not expired, but is useless */
+    CHECK_INT_EQ(use(db, t1, "app", t2), REFRESH_ROTATED);
+    CHECK_INT_EQ(refresh_tokens_revoke_family(db, revoked, REFRESH_REVOKED_ADMIN, &err), 2);
+    db_exec(db, 0,
+            "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP(6) - INTERVAL 2 DAY, "
+            "expires_at = IF(used_at IS NULL, expires_at, UTC_TIMESTAMP(6) - INTERVAL 2 DAY) WHERE family_id = ?",
+            DB_ARGS(db_text(revoked)));
+
+    db_exec(db, 0,
+            "INSERT INTO sms_codes (mobile, purpose, expires_at, last_sent_at) VALUES "
+            "('13500000071', 'login', UTC_TIMESTAMP(6) - INTERVAL 3 DAY, UTC_TIMESTAMP(6) - INTERVAL 3 DAY), "
+            "('13500000072', 'login', UTC_TIMESTAMP(6) + INTERVAL 1 MINUTE, UTC_TIMESTAMP(6))",
+            DB_NO_ARGS);
+    db_exec(db, 0,
+            "INSERT INTO sms_ip_quota (client_ip, day, sent) VALUES ('10.9.0.1', UTC_DATE() - INTERVAL 3 DAY, 5), "
+            "('10.9.0.2', UTC_DATE(), 5)",
+            DB_NO_ARGS);
+    db_exec(db, 0,
+            "INSERT INTO login_throttle (kind, subject, updated_at, locked_until) VALUES "
+            "('mobile', '13500000073', UTC_TIMESTAMP(6) - INTERVAL 2 DAY, '1970-01-01'), "
+            "('mobile', '13500000074', UTC_TIMESTAMP(6) - INTERVAL 2 DAY, UTC_TIMESTAMP(6) + INTERVAL 1 HOUR), "
+            "('ip', '10.9.0.3', UTC_TIMESTAMP(6), '1970-01-01')",
+            DB_NO_ARGS);
+
+    struct retention_report report;
+    CHECK_INT_EQ(retention_sweep(db, 60, 100, &report, &err), 0);
+    print_err(&err);
+    CHECK_INT_EQ(report.authorization_codes, 1);
     CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM authorization_codes WHERE sid = ?", s.sid), 1);
+    CHECK(!exists(db, "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ?", expired));
+    CHECK(!exists(db, "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ?", revoked));
+    CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ?", alive), 2);
+    CHECK(report.refresh_tokens >= 2);
+    CHECK(!exists(db, "SELECT COUNT(*) FROM sms_codes WHERE mobile = ?", "13500000071"));
+    CHECK(exists(db, "SELECT COUNT(*) FROM sms_codes WHERE mobile = ?", "13500000072"));
+    CHECK(!exists(db, "SELECT COUNT(*) FROM sms_ip_quota WHERE client_ip = ?", "10.9.0.1"));
+    CHECK(exists(db, "SELECT COUNT(*) FROM sms_ip_quota WHERE client_ip = ?", "10.9.0.2"));
+    CHECK(!exists(db, "SELECT COUNT(*) FROM login_throttle WHERE subject = ?", "13500000073"));
+    CHECK(exists(db, "SELECT COUNT(*) FROM login_throttle WHERE subject = ?", "13500000074")); /* still locked */
+    CHECK(exists(db, "SELECT COUNT(*) FROM login_throttle WHERE subject = ?", "10.9.0.3"));
+    CHECK(report.sms_codes >= 1 && report.sms_quotas >= 1 && report.login_throttles >= 1);
+    /* nothing is left to delete: a second sweep finds nothing of the above */
+    CHECK_INT_EQ(retention_sweep(db, 60, 100, &report, &err), 0);
+    CHECK_INT_EQ(report.authorization_codes + report.refresh_tokens + report.sms_codes + report.sms_quotas + report.login_throttles,
+                 0);
+    CHECK_INT_EQ(scalar(db, "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ? AND used_at IS NULL", alive), 1);
     print_err(&err);
 }
 
@@ -494,7 +563,7 @@ int main(void)
     test_guard(db);
     test_sessions(db);
     test_refresh(db);
-    test_code_sweep(db);
+    test_retention(db);
     db_close(db);
 
     must(admin, drop);
