@@ -13,9 +13,13 @@
  * provider "http": the object is POSTed to `url` over HTTP/1.1
  *   (Content-Type: application/json, Connection: close) and any 2xx answer
  *   means accepted. A small blocking client: the whole exchange — DNS,
- *   connect, send, status line — must finish within timeout_ms. No TLS yet:
- *   the URL must be http://, so the provider (or a relay to it) has to sit on
- *   a trusted network segment. The response body is not read.
+ *   connect, TLS handshake, send, status line — must finish within
+ *   timeout_ms. An https:// URL is reached over TLS 1.2 or later, and the
+ *   provider's certificate must chain to `ca_file` (default: the system's CA
+ *   store) and name the URL's host (or IP address); anything else fails the
+ *   send, never falls back to plain text. An http:// URL is plain text: only
+ *   for a provider or relay on a trusted network segment. The response body
+ *   is not read.
  *
  * Errors name the provider and what failed, never the number or the code.
  *

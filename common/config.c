@@ -337,6 +337,7 @@ static void build_sms(struct sms_config *out, const json_t *object)
     out->provider = provider != NULL && strcmp(provider, "http") == 0 ? SMS_PROVIDER_HTTP : SMS_PROVIDER_OUTBOX;
     out->outbox_file = get_string(object, "outbox_file", NULL);
     out->url = get_string(object, "url", NULL);
+    out->ca_file = get_string(object, "ca_file", NULL);
     out->timeout_ms = get_uint(object, "timeout_ms", DEFAULT_SMS_TIMEOUT_MS);
     out->code_ttl_s = get_uint(object, "code_ttl_s", DEFAULT_SMS_CODE_TTL_S);
     out->max_attempts = get_uint(object, "max_attempts", DEFAULT_SMS_MAX_ATTEMPTS);
@@ -886,6 +887,7 @@ void config_free(struct config *config)
     free(config->identity.trusted_keys);
     free(config->identity.sms.outbox_file);
     free(config->identity.sms.url);
+    free(config->identity.sms.ca_file);
     free_string_array(config->identity.oidc.scopes_supported, config->identity.oidc.num_scopes_supported);
     for (size_t i = 0; i < config->num_services; i++)
         free_service(&config->services[i]);

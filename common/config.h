@@ -133,7 +133,8 @@ struct sms_config {
     int enabled; /* the `sms` section is present */
     enum sms_provider_kind provider;
     char *outbox_file; /* provider outbox */
-    char *url;         /* provider http: http://host[:port][/path] */
+    char *url;         /* provider http: http(s)://host[:port][/path] */
+    char *ca_file;     /* PEM CAs that verify an https provider; NULL: the system's */
     unsigned timeout_ms;
     unsigned code_ttl_s;
     unsigned max_attempts;

@@ -533,9 +533,14 @@ static void test_sign_in_settings(void)
     EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'outbox'}}}", "/identity/sms/outbox_file",
                "is required");
     EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'http'}}}", "/identity/sms/url", "is required");
-    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'http','url':'https://sms.example/send'}}}",
-               "/identity/sms/url",
-               "must be an http:// URL (the SMS provider is reached without TLS for now: keep it on a trusted network)");
+    EXPECT_ONE("{'identity':{'issuer':'https://i.example','sms':{'provider':'http','url':'ftp://sms.example/send'}}}",
+               "/identity/sms/url", "must be an http:// or https:// URL");
+    config = EXPECT_OK("{'identity':{'issuer':'https://i.example','sms':{'provider':'http','url':'https://sms.example/send',"
+                       "'ca_file':'/etc/yiwang/sms-ca.pem'}}}");
+    CHECK(config != NULL && config->identity.sms.ca_file != NULL);
+    if (config != NULL)
+        CHECK_STR_EQ(config->identity.sms.ca_file, "/etc/yiwang/sms-ca.pem");
+    config_free(config);
     EXPECT_ONE("{'identity':{'issuer':'https://i.example','sessions':{'idle_timeout_s':50000}}}",
                "/identity/sessions/idle_timeout_s", "must not exceed absolute_timeout_s (43200)");
     EXPECT_ONE("{'identity':{'issuer':'https://i.example','sessions':{'absolute_timeout_s':600}}}",
