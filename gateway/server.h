@@ -24,6 +24,7 @@
 #include "gateway/access_log.h"
 #include "gateway/loop_thread.h"
 #include "gateway/metrics.h"
+#include "gateway/registry_sync.h"
 #include "gateway/snapshot.h"
 
 struct health_checker;
@@ -43,12 +44,14 @@ struct server {
     struct metrics_registry *metrics;
     struct access_log *access_log;
     struct health_checker *health;
-    struct snapshot *current;            /* latest published; main thread only */
-    char *config_text;                   /* the file text `current` was built from, to rebuild it when the keys change */
-    struct key_sync *keys;               /* signing keys from the database; main thread only */
-    struct revocation_sync *revocations; /* ended sessions from the database; NULL without one; main thread only */
-    struct worker_pool *workers;         /* blocking work (database, password hashing); NULL without a database */
-    unsigned char token_hash_key[32];    /* derived from the master key at start; read-only afterwards */
+    struct snapshot *current;               /* latest published; main thread only */
+    char *config_text;                      /* the file text `current` was built from, to rebuild it when the keys change */
+    struct key_sync *keys;                  /* signing keys from the database; main thread only */
+    struct revocation_sync *revocations;    /* ended sessions from the database; NULL without one; main thread only */
+    struct registry_sync *registry;         /* services and routes from the database; NULL with registry.source "file" */
+    struct registry_health registry_health; /* what the registry sync reports to /readyz and /metrics */
+    struct worker_pool *workers;            /* blocking work (database, password hashing); NULL without a database */
+    unsigned char token_hash_key[32];       /* derived from the master key at start; read-only afterwards */
     int has_token_hash_key;
     struct identity_keys identity_keys; /* the sign-in API's keys, derived at start; read-only afterwards */
     int has_identity_keys;
