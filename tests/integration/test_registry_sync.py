@@ -95,6 +95,17 @@ class Registry:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Node(lib.Gateway):
+    """A gateway that must exit 0 on SIGTERM, with nothing from a sanitizer on stderr (the ASan build runs this too)."""
+
+    def __exit__(self, *exc):
+        code = self.stop()
+        stderr = self.stderr()
+        self.close()
+        if exc[0] is None:
+            assert code == 0 and "Sanitizer" not in stderr, "gateway exited with %s:\n%s" % (code, stderr[-4000:])
+
+
 def sql_string(value):
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -188,7 +199,7 @@ class RegistrySyncTest(unittest.TestCase):
 
     def test_changes_reach_both_nodes_within_a_second(self):
         config = self.registry.node_config()
-        with lib.Gateway(config) as node_a, lib.Gateway(config) as node_b:
+        with Node(config) as node_a, Node(config) as node_b:
             nodes = [node_a, node_b]
             self.assertEqual(answer(node_a, "/one/x"), (404, None))
 
@@ -220,7 +231,7 @@ class RegistrySyncTest(unittest.TestCase):
     def test_burst_of_changes_fails_no_request(self):
         self.registry.write(create_route("steady", "/steady/", "a"))
         config = self.registry.node_config()
-        with lib.Gateway(config) as node_b:
+        with Node(config) as node_b:
             time_until([node_b], "/steady/x", (200, "a"))
             generation = readyz(node_b)[1]["generation"]
             result = {}
@@ -262,7 +273,7 @@ class RegistrySyncTest(unittest.TestCase):
 
     def test_database_outage_keeps_the_last_registry(self):
         self.registry.write(create_route("one", "/one/", "a"))
-        with lib.Gateway(self.registry.node_config()) as node:
+        with Node(self.registry.node_config()) as node:
             time_until([node], "/one/x", (200, "a"))
             served = self.registry.version()
             self.server.stop()
@@ -284,7 +295,7 @@ class RegistrySyncTest(unittest.TestCase):
                 self.assertEqual(answer(node, "/one/x"), (200, "a"))
                 status, body = readyz(node)
                 self.assertEqual((status, body["status"], body["registry_version"]), (200, "degraded", served))
-                with lib.Gateway(self.registry.node_config(cache_file=None)) as bare:
+                with Node(self.registry.node_config(cache_file=None)) as bare:
                     self.assertEqual(answer(bare, "/one/x"), (404, None))
                     status, body = readyz(bare)
                     self.assertEqual((status, body["status"]), (503, "not_ready"))
@@ -304,7 +315,7 @@ class RegistrySyncTest(unittest.TestCase):
         self.registry.write(create_route("one", "/one/", "a"))
         config = self.registry.node_config()
         config["limits"] = {"max_body_bytes": 1000}
-        with lib.Gateway(config) as node:
+        with Node(config) as node:
             time_until([node], "/one/x", (200, "a"))
             good = self.registry.version()
             # Valid in the database, but above this node's limits.max_body_bytes: the build is rejected here.
