@@ -234,6 +234,10 @@ int registry_sync_read_cache(struct registry_sync *sync, struct registry_update 
     *update = (struct registry_update){.from_cache = 1};
     if (sync->cache_file == NULL)
         return -1;
+    if (access(sync->cache_file, F_OK) != 0) {
+        log_warn("registry: no cache file %s to start from (%s)", sync->cache_file, strerror(errno));
+        return -1;
+    }
     json_error_t error;
     json_t *doc = json_load_file(sync->cache_file, JSON_REJECT_DUPLICATES, &error);
     json_int_t version = 0, synced_at = 0;
