@@ -264,7 +264,9 @@ int registry_sync_read_cache(struct registry_sync *sync, struct registry_update 
 char *registry_merge_sections(const char *file_text, size_t len, const json_t *sections, size_t *out_len)
 {
     json_t *root = json_loadb(file_text, len, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(root)) {
+    /* Routes of the file's own would be silently replaced: leave them to the loader, which refuses them. */
+    if (!json_is_object(root) || json_array_size(json_object_get(root, "services")) != 0 ||
+        json_array_size(json_object_get(root, "routes")) != 0) {
         json_decref(root);
         return NULL;
     }

@@ -80,8 +80,9 @@ void registry_sync_accepted(struct registry_sync *sync, struct registry_update *
 /* The update did not build: the last registry stays. Logs the problems once per version; frees the update. */
 void registry_sync_rejected(struct registry_sync *sync, struct registry_update *update, const struct problem_list *problems);
 
-/* The config file's text with its `services` and `routes` replaced by those of `sections`: a malloc'ed JSON text,
- * or NULL when the file's text is not a JSON object (then load the text itself, to report its problems). */
+/* The config file's text with its (empty) `services` and `routes` replaced by those of `sections`: a malloc'ed JSON
+ * text, or NULL when the file's text is not a JSON object or lists services or routes of its own (then load the text
+ * itself: the loader reports its problems, e.g. after a SIGHUP). */
 char *registry_merge_sections(const char *file_text, size_t len, const json_t *sections, size_t *out_len);
 
 #endif

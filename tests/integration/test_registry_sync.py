@@ -10,6 +10,7 @@ the shared one, because it stops and restarts it. Registry rows are written
 with SQL the way every admin write must be (§3): one transaction that bumps
 registry_version first and gives each row it writes that version."""
 
+import copy
 import json
 import os
 import re
@@ -332,6 +333,24 @@ class RegistrySyncTest(unittest.TestCase):
             self.registry.write("UPDATE routes SET max_body_bytes = 900, version = @v WHERE name = 'one'")
             time_until([node], "/two/x", (200, "b"))
             self.assertEqual(readyz(node)[1]["status"], "ready")
+
+    def test_sighup_keeps_the_registry(self):
+        self.registry.write(create_route("one", "/one/", "a"))
+        with Node(self.registry.node_config()) as node:
+            time_until([node], "/one/x", (200, "a"))
+            generation = readyz(node)[1]["generation"]
+            node.reload()  # the file is read again and the registry being served merged into it
+            lib.wait_until(lambda: readyz(node)[1]["generation"] > generation, timeout=3, message="the reload")
+            self.assertEqual(answer(node, "/one/x"), (200, "a"))
+            # Routes in the file would be a second source: the reload is refused, the registry stays.
+            config = copy.deepcopy(node.config)
+            config["routes"] = [lib.route("file", "/file/", "a")]
+            node.write_config(config)
+            node.reload()
+            lib.wait_until(lambda: "reload rejected" in node.stderr(), timeout=3, message="the reload to be rejected")
+            self.assertIn('/routes: must be empty with registry.source \\"database\\"', node.stderr())
+            self.assertEqual(answer(node, "/one/x"), (200, "a"))
+            self.assertEqual(answer(node, "/file/x"), (404, None))
 
     def test_export(self):
         empty = Registry(self.server, "yiwang_rs_empty")

@@ -30,7 +30,7 @@ static json_t *sections(const char *route_name)
 static void test_merge(void)
 {
     json_t *registry = sections("r");
-    const char *file = "{\"threads\":2,\"services\":[{\"name\":\"old\"}],\"limits\":{\"max_body_bytes\":10}}";
+    const char *file = "{\"threads\":2,\"services\":[],\"limits\":{\"max_body_bytes\":10}}";
     size_t len = 0;
     char *merged = registry_merge_sections(file, strlen(file), registry, &len);
     CHECK(merged != NULL && len == strlen(merged));
@@ -45,6 +45,9 @@ static void test_merge(void)
     CHECK(registry_merge_sections("[1]", 3, registry, &len) == NULL);
     CHECK(registry_merge_sections("{\"a\":", 5, registry, &len) == NULL);
     CHECK(registry_merge_sections("{\"a\":1,\"a\":2}", 13, registry, &len) == NULL);
+    /* A file that lists routes of its own is not merged (they would vanish): the loader must refuse it. */
+    const char *own = "{\"routes\":[{\"name\":\"x\",\"path_prefix\":\"/\",\"service\":\"a\"}]}";
+    CHECK(registry_merge_sections(own, strlen(own), registry, &len) == NULL);
     json_decref(registry);
 }
 
