@@ -171,15 +171,32 @@ void registry_sync_accepted(struct registry_sync *sync, struct registry_update *
         write_cache(sync);
 }
 
+/* "route 'tax-invoice'" for a pointer into the rendered sections such as /routes/3/max_body_bytes: the index alone
+ * means nothing to whoever reads the log. Empty when the pointer names no item. */
+static void describe_item(const json_t *sections, const char *pointer, char *out, size_t size)
+{
+    char section[16];
+    size_t index = 0;
+    out[0] = '\0';
+    if (sscanf(pointer, "/%15[a-z]/%zu", section, &index) != 2)
+        return;
+    const char *name = json_string_value(json_object_get(json_array_get(json_object_get(sections, section), index), "name"));
+    if (name != NULL)
+        snprintf(out, size, " (%s '%s')", strcmp(section, "routes") == 0 ? "route" : "service", name);
+}
+
 void registry_sync_rejected(struct registry_sync *sync, struct registry_update *update, const struct problem_list *problems)
 {
     atomic_fetch_add(&sync->health->failures, 1);
     atomic_store(&sync->health->rejected, update->version);
     atomic_store(&sync->health->problem, update->from_cache ? REGISTRY_DATABASE_DOWN : REGISTRY_REJECTED);
     if (sync->last_rejected != update->version + 1) {
-        for (size_t i = 0; i < problems->count; i++)
-            log_error("registry version %llu: %s: %s", (unsigned long long)update->version,
-                      problems->items[i].pointer[0] ? problems->items[i].pointer : "(root)", problems->items[i].message);
+        for (size_t i = 0; i < problems->count; i++) {
+            char item[160];
+            describe_item(update->sections, problems->items[i].pointer, item, sizeof(item));
+            log_error("registry version %llu: %s%s: %s", (unsigned long long)update->version,
+                      problems->items[i].pointer[0] ? problems->items[i].pointer : "(root)", item, problems->items[i].message);
+        }
         log_error("registry: version %llu%s rejected; still serving version %llu", (unsigned long long)update->version,
                   update->from_cache ? " (the cache file)" : "", (unsigned long long)sync->version);
         sync->last_rejected = update->version + 1;

@@ -330,6 +330,8 @@ class RegistrySyncTest(unittest.TestCase):
             self.assertEqual(answer(node, "/one/x"), (200, "a"))
             time.sleep(1.2)  # several polls: logged once, not once per poll
             self.assertEqual(node.stderr().count("rejected; still serving version %d" % good), 1, node.stderr())
+            self.assertIn("/routes/0/max_body_bytes (route 'one'): must not exceed limits.max_body_bytes (1000)",
+                          node.stderr())
             self.registry.write("UPDATE routes SET max_body_bytes = 900, version = @v WHERE name = 'one'")
             time_until([node], "/two/x", (200, "b"))
             self.assertEqual(readyz(node)[1]["status"], "ready")
