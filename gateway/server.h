@@ -8,6 +8,11 @@
  *   SIGHUP          reload the config; a broken one is logged and ignored
  *   SIGTERM/SIGINT  stop accepting, drain in-flight requests (up to
  *                   drain_timeout_ms), exit 0
+ * and, between signals, polls the database: signing keys and revocations
+ * every second, the service registry (registry.source "database") every
+ * 500 ms. Every snapshot (start, SIGHUP, new keys, a new registry version)
+ * is built the same way: the file's text, with the registry's services and
+ * routes merged in when they come from the database.
  * A new snapshot is handed to each event-loop thread as a message; each
  * thread swaps it in between requests, so nothing on the hot path locks.
  */
