@@ -336,6 +336,28 @@ class RegistrySyncTest(unittest.TestCase):
             time_until([node], "/two/x", (200, "b"))
             self.assertEqual(readyz(node)[1]["status"], "ready")
 
+    def test_target_state_survives_a_registry_change(self):
+        dead = ("127.0.0.1", lib.free_port())
+        spec = lib.service("x", [self.a, dead], max_failures=1, cooldown_ms=60000, retries=1)
+        del spec["name"]
+        self.registry.write("INSERT INTO services (name, department_id, spec, version) SELECT 'c', id, %s, @v "
+                            "FROM departments WHERE name = 'sz-tax'" % sql_string(json.dumps(spec)),
+                            create_route("c", "/c/", "c"))
+        target = 'yiwang_upstream_target_healthy{service="c",target="127.0.0.1:%d"}' % dead[1]
+        ejections = 'yiwang_upstream_target_ejections_total{service="c",target="127.0.0.1:%d"}' % dead[1]
+        with Node(self.registry.node_config()) as node:
+            time_until([node], "/c/x", (200, "a"))
+            for _ in range(4):  # round robin reaches the dead target, which is ejected; the retry answers
+                self.assertEqual(answer(node, "/c/x"), (200, "a"))
+            self.assertEqual((metric(node, target), metric(node, ejections)), (0, 1))
+            self.registry.write(create_route("other", "/other/", "b"))
+            time_until([node], "/other/x", (200, "b"))
+            # The new snapshot took the service's state over: still ejected, not probed again.
+            self.assertEqual((metric(node, target), metric(node, ejections)), (0, 1))
+            for _ in range(4):
+                self.assertEqual(answer(node, "/c/x"), (200, "a"))
+            self.assertEqual(metric(node, ejections), 1)
+
     def test_sighup_keeps_the_registry(self):
         self.registry.write(create_route("one", "/one/", "a"))
         with Node(self.registry.node_config()) as node:
