@@ -67,7 +67,7 @@ class Registry:
         self.cli("migrate")
 
     def cli(self, *args, check=True):
-        argv = [lib.YIWANG_BIN] + list(args[:1]) + list(args[1:]) + ["--config", self.cli_config]
+        argv = [lib.YIWANG_BIN] + list(args) + ["--config", self.cli_config]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         if check and proc.returncode != 0:
             raise AssertionError("%s failed (%d):\n%s" % (" ".join(argv), proc.returncode, proc.stderr))
