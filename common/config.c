@@ -63,6 +63,7 @@
 #define DEFAULT_HEALTH_TIMEOUT_MS 1000
 #define DEFAULT_HEALTHY_THRESHOLD 2
 #define DEFAULT_UNHEALTHY_THRESHOLD 2
+#define DEFAULT_REGISTRY_SOURCE "file"
 #define DEFAULT_DATABASE_POOL_SIZE 4
 #define DEFAULT_DATABASE_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_CLOCK_SKEW_S 60
@@ -330,6 +331,14 @@ static void build_database(struct database_config *out, const json_t *object)
     out->connect_timeout_ms = get_uint(object, "connect_timeout_ms", DEFAULT_DATABASE_CONNECT_TIMEOUT_MS);
 }
 
+static void build_registry(struct registry_config *out, const json_t *object)
+{
+    char *source = get_string(object, "source", DEFAULT_REGISTRY_SOURCE);
+    out->source = strcmp(source, "database") == 0 ? REGISTRY_SOURCE_DATABASE : REGISTRY_SOURCE_FILE;
+    free(source);
+    out->cache_file = get_string(object, "cache_file", NULL);
+}
+
 static void build_sms(struct sms_config *out, const json_t *object)
 {
     out->enabled = object != NULL;
@@ -446,6 +455,7 @@ static struct config *build(const json_t *root)
     config->access_log.path = get_string(json_object_get(root, "access_log"), "path", DEFAULT_ACCESS_LOG);
     config->drain_timeout_ms = get_uint(json_object_get(root, "shutdown"), "drain_timeout_ms", DEFAULT_DRAIN_TIMEOUT_MS);
     build_database(&config->database, json_object_get(root, "database"));
+    build_registry(&config->registry, json_object_get(root, "registry"));
     build_identity(&config->identity, json_object_get(root, "identity"));
 
     const json_t *services = json_object_get(root, "services");
@@ -777,8 +787,25 @@ static void check_sign_in(const struct identity_config *identity, const json_t *
     }
 }
 
-static void check_semantics(const struct config *config, const json_t *root, struct problem_list *problems)
+/* With the registry in the database there must never be two sources of routes: a file that still lists some is
+ * refused rather than silently ignored or merged. */
+static void check_registry(const struct config *config, int merged, struct problem_list *problems)
 {
+    if (config->registry.source != REGISTRY_SOURCE_DATABASE)
+        return;
+    if (config->database.dsn == NULL)
+        problem_list_add(problems, "/registry/source", "\"database\" needs the database section (database.dsn)");
+    if (merged)
+        return;
+    if (config->num_services != 0)
+        problem_list_add(problems, "/services", "must be empty with registry.source \"database\": services come from the registry");
+    if (config->num_routes != 0)
+        problem_list_add(problems, "/routes", "must be empty with registry.source \"database\": routes come from the registry");
+}
+
+static void check_semantics(const struct config *config, const json_t *root, int merged, struct problem_list *problems)
+{
+    check_registry(config, merged, problems);
     for (size_t i = 0; i < config->num_routes; i++)
         check_route_auth(config, i, problems);
     check_trusted_keys(&config->identity, problems);
@@ -797,7 +824,7 @@ static void check_semantics(const struct config *config, const json_t *root, str
 /* ------------------------------------------------------------------------ */
 /* Public API                                                               */
 
-struct config *config_load_string(const char *json, size_t len, struct problem_list *problems)
+static struct config *load_string(const char *json, size_t len, int merged, struct problem_list *problems)
 {
     struct problem_list local = PROBLEM_LIST_INIT;
     struct problem_list *out = problems != NULL ? problems : &local;
@@ -807,7 +834,7 @@ struct config *config_load_string(const char *json, size_t len, struct problem_l
     const struct json_schema *schema = root != NULL ? get_config_schema(out) : NULL;
     if (schema != NULL && json_schema_validate(schema, root, out) == 0) {
         config = build(root);
-        check_semantics(config, root, out);
+        check_semantics(config, root, merged, out);
         if (out->count > before) {
             config_free(config);
             config = NULL;
@@ -816,6 +843,16 @@ struct config *config_load_string(const char *json, size_t len, struct problem_l
     json_decref(root);
     problem_list_clear(&local);
     return config;
+}
+
+struct config *config_load_string(const char *json, size_t len, struct problem_list *problems)
+{
+    return load_string(json, len, 0, problems);
+}
+
+struct config *config_load_with_registry(const char *json, size_t len, struct problem_list *problems)
+{
+    return load_string(json, len, 1, problems);
 }
 
 char *config_read_text(const char *path, size_t *len, struct problem_list *problems)
@@ -872,6 +909,7 @@ void config_free(struct config *config)
     free_listener(&config->ops_listener);
     free(config->access_log.path);
     free(config->database.dsn);
+    free(config->registry.cache_file);
     free(config->identity.issuer);
     free_string_array(config->identity.audiences, config->identity.num_audiences);
     free(config->identity.master_key_file);

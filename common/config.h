@@ -109,6 +109,17 @@ struct route_config {
     struct route_auth_config auth;
 };
 
+/* Where services and routes come from. */
+enum registry_source {
+    REGISTRY_SOURCE_FILE,     /* this file's services and routes (the default) */
+    REGISTRY_SOURCE_DATABASE, /* the registry tables in MariaDB (gateway/registry_sync.h); the file has none */
+};
+
+struct registry_config {
+    enum registry_source source;
+    char *cache_file; /* NULL: none; the last registry loaded, read at start when the database is down */
+};
+
 struct database_config {
     char *dsn;          /* NULL: no database configured */
     unsigned pool_size; /* worker threads, one connection each */
@@ -199,6 +210,7 @@ struct config {
     } access_log;
     unsigned drain_timeout_ms; /* SIGTERM: how long in-flight requests may finish */
     struct database_config database;
+    struct registry_config registry;
     struct identity_config identity;
     struct service_config *services;
     size_t num_services;
@@ -213,6 +225,9 @@ struct config *config_load_file(const char *path, struct problem_list *problems)
 char *config_read_text(const char *path, size_t *len, struct problem_list *problems);
 /* The same from an in-memory JSON text (used by tests and the registry import). */
 struct config *config_load_string(const char *json, size_t len, struct problem_list *problems);
+/* The same for a document whose services and routes were merged in from the registry (gateway/registry_sync.h):
+ * the rule that a file with registry.source "database" lists none is not applied. */
+struct config *config_load_with_registry(const char *json, size_t len, struct problem_list *problems);
 void config_free(struct config *config);
 
 const struct service_config *config_find_service(const struct config *config, const char *name);

@@ -1091,7 +1091,7 @@ int db_exec_script(struct db *db, const char *sql, size_t len)
 
 /* ================================================================ transactions */
 
-int db_begin(struct db *db)
+static int begin_transaction(struct db *db, const char *statement)
 {
     begin_call(db);
     if (db->in_transaction) {
@@ -1102,7 +1102,7 @@ int db_begin(struct db *db)
     for (int attempt = 0;; attempt++) {
         if (ensure_connected(db) != 0)
             return -1;
-        if (mysql_real_query(db->mysql, "START TRANSACTION", strlen("START TRANSACTION")) == 0) {
+        if (mysql_real_query(db->mysql, statement, strlen(statement)) == 0) {
             db->in_transaction = 1;
             db->transaction_broken = 0;
             touch(db);
@@ -1113,6 +1113,16 @@ int db_begin(struct db *db)
             return -1;
         disconnect(db);
     }
+}
+
+int db_begin(struct db *db)
+{
+    return begin_transaction(db, "START TRANSACTION");
+}
+
+int db_begin_consistent_read(struct db *db)
+{
+    return begin_transaction(db, "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
 }
 
 int db_commit(struct db *db)

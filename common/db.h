@@ -196,6 +196,9 @@ int db_exec_script(struct db *db, const char *sql, size_t len);
  * clears the state) before the db is usable again. A failed db_commit() whose connection broke leaves the
  * outcome unknown. */
 int db_begin(struct db *db);
+/* A read-only transaction whose reads all see the database as it was at this call (InnoDB's read view is taken
+ * now, not at the first SELECT): several tables read in it form one consistent picture. End it with db_commit. */
+int db_begin_consistent_read(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 int db_in_transaction(const struct db *db);

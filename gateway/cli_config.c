@@ -16,7 +16,10 @@ static void print_usage(FILE *out)
           "\n"
           "subcommands:\n"
           "  check FILE   validate FILE; prints every problem as 'FILE: /json/pointer: message'\n"
-          "               (exit 0 if valid, 2 if not)\n",
+          "               (exit 0 if valid, 2 if not)\n"
+          "  export --config FILE\n"
+          "               print the service registry in the database of FILE as one JSON document\n"
+          "               (docs/registry.md; no secrets, no admin accounts)\n",
           out);
 }
 
@@ -42,6 +45,7 @@ static const struct {
     int (*run)(int argc, char **argv);
 } subcommands[] = {
     {"check", config_check},
+    {"export", cli_config_export},
 };
 
 int cli_config(int argc, char **argv)

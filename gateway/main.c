@@ -14,6 +14,7 @@ static void print_usage(FILE *out)
           "commands:\n"
           "  serve --config FILE     run the gateway\n"
           "  config check FILE       validate a configuration file (exit 2 if invalid)\n"
+          "  config export --config FILE   print the service registry as one JSON document\n"
           "  migrate --config FILE   bring the database schema up to date\n"
           "  keys rotate|list --config FILE   manage the keys that sign the gateway's tokens\n"
           "  clients add|list --config FILE   register the apps and services that obtain tokens\n"

@@ -1,6 +1,7 @@
 #include "gateway/ops.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "common/error_envelope.h"
 #include "common/strbuf.h"
@@ -37,6 +38,55 @@ static size_t count_available(const struct service *service, int64_t now_ms)
     return n;
 }
 
+static void append_json_reason(struct strbuf *out, const char *text)
+{
+    strbuf_append_json_string(out, text, strlen(text));
+}
+
+/*
+ * With the registry in the database (docs/registry.md §4 step 5): not ready until a registry has been loaded. During
+ * a database outage or while the database's version is rejected here, the node serves the last registry and stays
+ * ready but "degraded": pulling every node out of the balancer during an outage would take the whole gateway down.
+ * Appends the registry members to `members`; returns the degraded reason as a malloc'ed JSON string, or NULL.
+ */
+static const char *registry_readiness(struct server *server, struct strbuf *reasons, struct strbuf *members)
+{
+    if (server->registry == NULL)
+        return NULL;
+    const struct registry_health *health = &server->registry_health;
+    unsigned long long version = atomic_load(&health->version), rejected = atomic_load(&health->rejected);
+    long long synced_at_ms = atomic_load(&health->synced_at_ms);
+    int problem = atomic_load(&health->problem);
+    strbuf_appendf(members, "\"registry_version\":%llu,\"registry_synced_at\":", version);
+    if (synced_at_ms > 0) {
+        time_t seconds = (time_t)(synced_at_ms / 1000);
+        struct tm tm;
+        char iso[32];
+        gmtime_r(&seconds, &tm);
+        strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
+        strbuf_appendf(members, "\"%s.%03lldZ\",", iso, synced_at_ms % 1000);
+    } else {
+        strbuf_append_str(members, "null,");
+    }
+    if (!atomic_load(&health->loaded)) {
+        strbuf_append_str(reasons, reasons->len ? "," : "");
+        append_json_reason(reasons, problem == REGISTRY_REJECTED
+                                        ? "registry not loaded: the database's version is rejected by this node"
+                                        : "registry not loaded: database unreachable and no usable cache file");
+        return NULL;
+    }
+    if (problem == REGISTRY_OK)
+        return NULL;
+    char text[160];
+    if (problem == REGISTRY_REJECTED)
+        snprintf(text, sizeof(text), "registry version %llu rejected by this node; serving version %llu", rejected, version);
+    else
+        snprintf(text, sizeof(text), "registry database unreachable; serving version %llu", version);
+    struct strbuf reason = STRBUF_INIT;
+    append_json_reason(&reason, text);
+    return strbuf_detach(&reason, NULL);
+}
+
 static void handle_readyz(struct server *server, struct loop_thread *thread, h2o_req_t *req)
 {
     const struct snapshot *snapshot = thread->holder->snapshot;
@@ -62,15 +112,24 @@ static void handle_readyz(struct server *server, struct loop_thread *thread, h2o
         strbuf_append_str(&reasons, reasons.len ? "," : "");
         strbuf_append_str(&reasons, "\"shutting down\"");
     }
-    struct strbuf body = STRBUF_INIT;
+    struct strbuf body = STRBUF_INIT, registry = STRBUF_INIT;
+    const char *degraded = registry_readiness(server, &reasons, &registry);
     int ready = reasons.len == 0;
-    strbuf_appendf(&body, "{\"status\":\"%s\",\"generation\":%llu,", ready ? "ready" : "not_ready",
+    strbuf_appendf(&body, "{\"status\":\"%s\",\"generation\":%llu,",
+                   !ready     ? "not_ready"
+                   : degraded ? "degraded"
+                              : "ready",
                    (unsigned long long)snapshot->generation);
     if (!ready)
         strbuf_appendf(&body, "\"reasons\":[%s],", reasons.data);
+    else if (degraded != NULL)
+        strbuf_appendf(&body, "\"reason\":%s,", degraded);
+    strbuf_append(&body, registry.data != NULL ? registry.data : "", registry.len);
     strbuf_appendf(&body, "\"services\":%s}", services.data);
     strbuf_free(&services);
     strbuf_free(&reasons);
+    strbuf_free(&registry);
+    free((char *)degraded);
     send_json(req, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", &body);
 }
 
@@ -113,6 +172,21 @@ static void render_upstream_gauges(const struct snapshot *snapshot, int64_t now,
     }
 }
 
+static void render_registry_metrics(const struct registry_health *health, struct strbuf *out)
+{
+    strbuf_appendf(out,
+                   "# HELP yiwang_registry_version Version of the service registry this node serves.\n"
+                   "# TYPE yiwang_registry_version gauge\nyiwang_registry_version %llu\n"
+                   "# HELP yiwang_registry_sync_failures_total Registry polls that failed: database unreachable or a "
+                   "version this node rejected.\n"
+                   "# TYPE yiwang_registry_sync_failures_total counter\nyiwang_registry_sync_failures_total %llu\n"
+                   "# HELP yiwang_registry_synced_timestamp_seconds When this node last confirmed it serves the "
+                   "database's registry version.\n"
+                   "# TYPE yiwang_registry_synced_timestamp_seconds gauge\nyiwang_registry_synced_timestamp_seconds %.3f\n",
+                   (unsigned long long)atomic_load(&health->version), (unsigned long long)atomic_load(&health->failures),
+                   (double)atomic_load(&health->synced_at_ms) / 1000.0);
+}
+
 static void handle_metrics(struct server *server, struct loop_thread *thread, h2o_req_t *req)
 {
     const struct snapshot *snapshot = thread->holder->snapshot;
@@ -134,6 +208,8 @@ static void handle_metrics(struct server *server, struct loop_thread *thread, h2
                    "# HELP yiwang_access_log_dropped_total Access-log buffers dropped because the writer fell behind.\n"
                    "# TYPE yiwang_access_log_dropped_total counter\nyiwang_access_log_dropped_total %llu\n",
                    access_log_dropped(server->access_log));
+    if (server->registry != NULL)
+        render_registry_metrics(&server->registry_health, &body);
     metrics_render(server->metrics, &body);
     render_upstream_gauges(snapshot, (int64_t)h2o_now(thread->ctx.loop), &body);
     send_body(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", &body);

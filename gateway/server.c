@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -24,6 +25,7 @@
 #include "common/db.h"
 #include "gateway/ops.h"
 #include "gateway/pipeline.h"
+#include "gateway/registry_sync.h"
 #include "gateway/upstream_pool.h"
 #include "routes/health_check.h"
 
@@ -440,15 +442,54 @@ static void publish_snapshot(struct server *server, struct snapshot *snapshot)
     server->current = snapshot;
 }
 
-/* Parses `text` and builds a snapshot with the current signing keys; NULL with `problems` filled when it is unusable. */
-static struct snapshot *build_from_text(struct server *server, const char *text, size_t len, struct problem_list *problems)
+/* Parses `text` (the config file's) and builds a snapshot with the current signing keys; with the registry in the
+ * database, `sections` (its rendered services and routes) replace the file's. NULL with `problems` filled when it is
+ * unusable. */
+static struct snapshot *build_with(struct server *server, const char *text, size_t len, const json_t *sections,
+                                   struct problem_list *problems)
 {
-    struct config *config = config_load_string(text, len, problems);
+    size_t merged_len = 0;
+    char *merged = server->registry != NULL ? registry_merge_sections(text, len, sections, &merged_len) : NULL;
+    struct config *config =
+        merged != NULL ? config_load_with_registry(merged, merged_len, problems) : config_load_string(text, len, problems);
+    free(merged);
     if (config == NULL)
         return NULL;
     if (server->current != NULL)
         warn_restart_only_changes(server->boot_config, config);
     return snapshot_build(config, server->current, key_sync_keys(server->keys), server->metrics, server->generation + 1, problems);
+}
+
+/* The same with the registry being served: what SIGHUP and key changes rebuild. */
+static struct snapshot *build_from_text(struct server *server, const char *text, size_t len, struct problem_list *problems)
+{
+    return build_with(server, text, len, server->registry != NULL ? registry_sync_sections(server->registry) : NULL, problems);
+}
+
+/* Builds a registry update through the same path as a reload; on success it is served from now on. */
+static struct snapshot *build_registry_update(struct server *server, struct registry_update *update)
+{
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct snapshot *snapshot = build_with(server, server->config_text, strlen(server->config_text), update->sections, &problems);
+    if (snapshot != NULL)
+        registry_sync_accepted(server->registry, update);
+    else
+        registry_sync_rejected(server->registry, update, &problems);
+    problem_list_clear(&problems);
+    return snapshot;
+}
+
+/* The registry's version changed in the database: same file, new services and routes. */
+static void sync_registry(struct server *server)
+{
+    struct registry_update update;
+    if (registry_sync_poll(server->registry, &update) != REGISTRY_CHANGED)
+        return;
+    struct snapshot *snapshot = build_registry_update(server, &update);
+    if (snapshot == NULL)
+        return;
+    server->generation++;
+    publish_snapshot(server, snapshot);
 }
 
 /* The signing keys changed in the database: same configuration, new keys. */
@@ -490,22 +531,49 @@ static void reload(struct server *server)
              snapshot->services->num_services, snapshot->num_routes);
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void poll_keys_and_revocations(struct server *server)
+{
+    if (key_sync_poll(server->keys) == KEY_SYNC_CHANGED)
+        rebuild_for_keys(server);
+    struct revocation_set *revocations = server->revocations != NULL ? revocation_sync_poll(server->revocations) : NULL;
+    if (revocations != NULL)
+        server_publish_revocations(server, revocations);
+}
+
+/* Runs every poll that is due; returns how long to wait for the next one. */
+static int64_t run_due_polls(struct server *server, int64_t *keys_due, int64_t *registry_due)
+{
+    int64_t now = monotonic_ms();
+    if (now >= *keys_due) {
+        poll_keys_and_revocations(server);
+        *keys_due = now + KEY_POLL_INTERVAL_MS;
+    }
+    /* The registry is polled twice as often: a change must reach every node within a second, end to end. */
+    if (server->registry != NULL && now >= *registry_due) {
+        sync_registry(server);
+        *registry_due = now + REGISTRY_POLL_INTERVAL_MS;
+    }
+    int64_t next = server->registry != NULL && *registry_due < *keys_due ? *registry_due : *keys_due;
+    int64_t wait = next - monotonic_ms();
+    return wait > 0 ? wait : 1;
+}
+
 static void wait_for_signals(struct server *server, const sigset_t *signals)
 {
-    /* The main thread is also the control loop: between signals it polls the database for key changes. */
-    const struct timespec poll_interval = {KEY_POLL_INTERVAL_MS / 1000, (KEY_POLL_INTERVAL_MS % 1000) * 1000000L};
+    /* The main thread is also the control loop: between signals it polls the database for keys, revocations and the
+     * registry. */
+    int64_t keys_due = monotonic_ms() + KEY_POLL_INTERVAL_MS, registry_due = monotonic_ms() + REGISTRY_POLL_INTERVAL_MS;
     for (;;) {
-        int sig = sigtimedwait(signals, NULL, &poll_interval);
-        if (sig < 0) {
-            if (errno != EAGAIN)
-                continue;
-            if (key_sync_poll(server->keys) == KEY_SYNC_CHANGED)
-                rebuild_for_keys(server);
-            struct revocation_set *revocations = server->revocations != NULL ? revocation_sync_poll(server->revocations) : NULL;
-            if (revocations != NULL)
-                server_publish_revocations(server, revocations);
-            continue;
-        }
+        int64_t wait_ms = run_due_polls(server, &keys_due, &registry_due);
+        const struct timespec timeout = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+        int sig = sigtimedwait(signals, NULL, &timeout);
         if (sig == SIGHUP) {
             reload(server);
         } else if (sig == SIGTERM || sig == SIGINT) {
@@ -561,6 +629,28 @@ static int start_workers(struct server *server)
     return 0;
 }
 
+/* The registry at start: the database's, else the cache file's (the database is down), else none yet. */
+static struct snapshot *build_initial_registry(struct server *server)
+{
+    struct registry_update update;
+    struct snapshot *snapshot = NULL;
+    if (registry_sync_poll(server->registry, &update) == REGISTRY_CHANGED)
+        snapshot = build_registry_update(server, &update);
+    if (snapshot == NULL && registry_sync_read_cache(server->registry, &update) == 0)
+        snapshot = build_registry_update(server, &update);
+    return snapshot;
+}
+
+/* The first snapshot. With the registry in the database and neither it nor a cache usable, the file alone (no
+ * routes): the node starts, answers 404, and /readyz says 503 until the registry arrives. */
+static struct snapshot *build_initial(struct server *server, size_t len, struct problem_list *problems)
+{
+    struct snapshot *snapshot = server->registry != NULL ? build_initial_registry(server) : NULL;
+    if (snapshot == NULL)
+        snapshot = build_from_text(server, server->config_text, len, problems);
+    return snapshot;
+}
+
 static int start(struct server *server)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
@@ -587,7 +677,8 @@ static int start(struct server *server)
     server->has_token_hash_key = master != NULL && secrets_derive(master, SECRETS_LABEL_TOKEN_HASH, server->token_hash_key) == 0;
     server->has_identity_keys = master != NULL && identity_keys_derive(master, &server->identity_keys) == 0;
     /* the snapshot owns its config; the boot config is a separate copy that lives as long as the server */
-    if ((server->current = build_from_text(server, server->config_text, len, &problems)) == NULL) {
+    server->registry = registry_sync_new(config, &server->registry_health);
+    if ((server->current = build_initial(server, len, &problems)) == NULL) {
         log_problems(server->config_path, &problems);
         problem_list_clear(&problems);
         return 2;

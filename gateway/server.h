@@ -8,6 +8,11 @@
  *   SIGHUP          reload the config; a broken one is logged and ignored
  *   SIGTERM/SIGINT  stop accepting, drain in-flight requests (up to
  *                   drain_timeout_ms), exit 0
+ * and, between signals, polls the database: signing keys and revocations
+ * every second, the service registry (registry.source "database") every
+ * 500 ms. Every snapshot (start, SIGHUP, new keys, a new registry version)
+ * is built the same way: the file's text, with the registry's services and
+ * routes merged in when they come from the database.
  * A new snapshot is handed to each event-loop thread as a message; each
  * thread swaps it in between requests, so nothing on the hot path locks.
  */
@@ -24,6 +29,7 @@
 #include "gateway/access_log.h"
 #include "gateway/loop_thread.h"
 #include "gateway/metrics.h"
+#include "gateway/registry_sync.h"
 #include "gateway/snapshot.h"
 
 struct health_checker;
@@ -43,12 +49,14 @@ struct server {
     struct metrics_registry *metrics;
     struct access_log *access_log;
     struct health_checker *health;
-    struct snapshot *current;            /* latest published; main thread only */
-    char *config_text;                   /* the file text `current` was built from, to rebuild it when the keys change */
-    struct key_sync *keys;               /* signing keys from the database; main thread only */
-    struct revocation_sync *revocations; /* ended sessions from the database; NULL without one; main thread only */
-    struct worker_pool *workers;         /* blocking work (database, password hashing); NULL without a database */
-    unsigned char token_hash_key[32];    /* derived from the master key at start; read-only afterwards */
+    struct snapshot *current;               /* latest published; main thread only */
+    char *config_text;                      /* the file text `current` was built from, to rebuild it when the keys change */
+    struct key_sync *keys;                  /* signing keys from the database; main thread only */
+    struct revocation_sync *revocations;    /* ended sessions from the database; NULL without one; main thread only */
+    struct registry_sync *registry;         /* services and routes from the database; NULL with registry.source "file" */
+    struct registry_health registry_health; /* what the registry sync reports to /readyz and /metrics */
+    struct worker_pool *workers;            /* blocking work (database, password hashing); NULL without a database */
+    unsigned char token_hash_key[32];       /* derived from the master key at start; read-only afterwards */
     int has_token_hash_key;
     struct identity_keys identity_keys; /* the sign-in API's keys, derived at start; read-only afterwards */
     int has_identity_keys;

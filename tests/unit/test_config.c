@@ -199,6 +199,8 @@ static void test_defaults_match_schema(void)
     CHECK_DEFAULT_STRING("/properties/access_log/properties/path/default", config->access_log.path);
     CHECK_DEFAULT("/properties/shutdown/properties/drain_timeout_ms/default", config->drain_timeout_ms);
     CHECK_DEFAULT("/properties/threads/default", 0);
+    CHECK(config->registry.source == REGISTRY_SOURCE_FILE && config->registry.cache_file == NULL);
+    CHECK_DEFAULT_STRING("/properties/registry/properties/source/default", "file");
 
     const struct service_config *s = &config->services[0];
     const char *service = "/$defs/service/properties";
@@ -494,6 +496,59 @@ static void test_identity_and_auth(void)
 }
 
 /* Sessions, refresh tokens, the login guard and SMS: defaults equal to the schema's, and the rules between values. */
+/* registry.source "database": one source of routes only, and a database to read them from. */
+static void test_registry_section(void)
+{
+#define REG_DB "'database':{'dsn':'mysql://root@/yiwang?socket=/tmp/m.sock'}"
+#define REG_SVC "'services':[{'name':'s','targets':[{'host':'h','port':1}]}]"
+#define REG_RT "'routes':[{'name':'r','path_prefix':'/','service':'s'}]"
+    struct config *config = EXPECT_OK("{" REG_DB ",'registry':{'source':'database','cache_file':'var/registry.json'}}");
+    if (config != NULL) {
+        CHECK(config->registry.source == REGISTRY_SOURCE_DATABASE);
+        CHECK_STR_EQ(config->registry.cache_file, "var/registry.json");
+    }
+    config_free(config);
+    config = EXPECT_OK("{" REG_DB ",'registry':{'source':'file'}," REG_SVC "," REG_RT "}");
+    CHECK(config != NULL && config->registry.source == REGISTRY_SOURCE_FILE && config->num_routes == 1);
+    config_free(config);
+    EXPECT_ONE("{'registry':{'source':'database'}}", "/registry/source", "\"database\" needs the database section (database.dsn)");
+    EXPECT_ONE("{" REG_DB ",'registry':{'source':'database'}," REG_SVC "}", "/services",
+               "must be empty with registry.source \"database\": services come from the registry");
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    char *both = q("{" REG_DB ",'registry':{'source':'database'}," REG_SVC "," REG_RT "}");
+    CHECK(config_load_string(both, strlen(both), &problems) == NULL && problems.count == 2);
+    if (problems.count == 2) {
+        CHECK_STR_EQ(problems.items[0].pointer, "/services");
+        CHECK_STR_EQ(problems.items[1].pointer, "/routes");
+        CHECK_STR_EQ(problems.items[1].message, "must be empty with registry.source \"database\": routes come from the registry");
+    }
+    problem_list_clear(&problems);
+    free(both);
+    CHECK(load("{'registry':{'source':'etcd'}}", &problems) == NULL && problems.count == 1);
+    CHECK(problems.count == 1 && strcmp(problems.items[0].pointer, "/registry/source") == 0);
+    problem_list_clear(&problems);
+    CHECK(load("{'registry':{'cache_file':''}}", &problems) == NULL && problems.count == 1);
+    problem_list_clear(&problems);
+
+    /* What the registry renders is merged into the file's text and loaded without the empty-file rule. */
+    char *merged = q("{" REG_DB ",'registry':{'source':'database'}," REG_SVC "," REG_RT "}");
+    config = config_load_with_registry(merged, strlen(merged), &problems);
+    CHECK(config != NULL && problems.count == 0);
+    if (config != NULL)
+        CHECK_INT_EQ(config->num_routes, 1);
+    config_free(config);
+    problem_list_clear(&problems);
+    free(merged);
+    /* ... but every other rule still applies to it. */
+    merged = q("{'registry':{'source':'database'}," REG_SVC "," REG_RT "}");
+    CHECK(config_load_with_registry(merged, strlen(merged), &problems) == NULL && problems.count == 1);
+    problem_list_clear(&problems);
+    free(merged);
+#undef REG_DB
+#undef REG_SVC
+#undef REG_RT
+}
+
 static void test_sign_in_settings(void)
 {
     struct config *config =
@@ -723,6 +778,7 @@ int main(void)
     test_get_implies_head();
     test_identity_and_auth();
     test_sign_in_settings();
+    test_registry_section();
     test_many_problems_at_once();
     test_parse_and_read_errors();
     test_method_names();
