@@ -215,13 +215,15 @@ static int check(struct write_ctx *w, uint64_t id, const json_t *doc)
         internal(w->reply, w->db, "resolve");
         return -1;
     }
-    if (w->reply->problems.count > 0) {
-        fail(w->reply, GW_ERR_INVALID_BODY, NULL);
-        return -1;
-    }
-    if (!visible(w->call, w->refs.department_id)) {
+    /* ownership first: a department admin learns nothing about where they may not write */
+    if (w->refs.department_id != 0 && !visible(w->call, w->refs.department_id)) {
+        problem_list_clear(&w->reply->problems);
         fail(w->reply, GW_ERR_ADMIN_FORBIDDEN,
              xstrdup("A department admin may only create or move entities in their own department."));
+        return -1;
+    }
+    if (w->reply->problems.count > 0) {
+        fail(w->reply, GW_ERR_INVALID_BODY, NULL);
         return -1;
     }
     return 0;
@@ -263,10 +265,29 @@ static int store_and_audit(struct write_ctx *w, uint64_t id, const json_t *doc, 
     return 0;
 }
 
+/* 409 before any other rule: names are global, so that much is known to every department (docs/registry.md §6). */
+static int check_name_free(struct write_ctx *w, const char *name)
+{
+    json_t *existing = NULL;
+    uint64_t id = 0, department_id = 0;
+    int found = w->entity->load(w->db, name, &existing, &id, &department_id);
+    json_decref(existing);
+    if (found < 0) {
+        internal(w->reply, w->db, "load");
+        return -1;
+    }
+    if (found == 0)
+        return 0;
+    fail(w->reply, GW_ERR_ENTITY_EXISTS, NULL);
+    return -1;
+}
+
 static int create(struct write_ctx *w)
 {
     json_t *doc = candidate(w->call->body);
     int rc = validate(w->entity, doc, w->reply);
+    if (rc == 0)
+        rc = check_name_free(w, admin_doc_string(doc, "name"));
     if (rc == 0)
         rc = check(w, 0, doc);
     if (rc == 0)

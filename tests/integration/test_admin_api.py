@@ -140,7 +140,7 @@ class AdminApiTest(unittest.TestCase):
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0][0], "platform_admin")
         self.assertEqual(len(rows[0][1]), 64)
-        self.assertNotIn(token, json.dumps(self.db.query("SELECT * FROM admin_tokens")))
+        self.assertNotIn(token, json.dumps(self.db.query("SELECT id, label, HEX(token_hash) FROM admin_tokens")))
         audit = self.db.query("SELECT actor, actor_role, action, entity_type, diff_after FROM audit_log WHERE entity_key = 'boot'")
         self.assertEqual(len(audit), 1)
         self.assertTrue(audit[0][0].startswith("cli:"))
