@@ -231,7 +231,10 @@ static unsigned doc_methods(const json_t *doc)
     if (methods == NULL)
         return ALL_METHODS;
     unsigned mask = 0;
-    json_array_foreach(methods, i, m) mask |= method_bit(json_string_value(m), json_string_length(m));
+    json_array_foreach(methods, i, m)
+    {
+        mask |= method_bit(json_string_value(m), json_string_length(m));
+    }
     return mask;
 }
 
@@ -279,7 +282,10 @@ static char *methods_text(const json_t *doc)
         return NULL;
     struct strbuf sb = STRBUF_INIT;
     size_t i;
-    json_array_foreach(methods, i, m) strbuf_appendf(&sb, "%s%s", i ? "," : "", json_string_value(m));
+    json_array_foreach(methods, i, m)
+    {
+        strbuf_appendf(&sb, "%s%s", i ? "," : "", json_string_value(m));
+    }
     return strbuf_detach(&sb, NULL);
 }
 
