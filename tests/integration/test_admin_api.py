@@ -66,12 +66,14 @@ class AdminApiTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        # stopped first, so that a sanitizer's report at exit (leaks included) is in stderr and in the exit code
+        code = cls.gw.stop()
         stderr = cls.gw.stderr()
         cls.gw.close()
         cls.upstream.__exit__(None, None, None)
         cls.db.close()
         cls.dir.cleanup()
-        assert "AddressSanitizer" not in stderr and "runtime error:" not in stderr, stderr
+        assert code == 0 and "AddressSanitizer" not in stderr and "runtime error:" not in stderr, (code, stderr)
 
     # ---- helpers
 
