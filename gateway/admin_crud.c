@@ -346,9 +346,10 @@ static int update(struct write_ctx *w, uint64_t id, const json_t *before, uint64
 {
     int patch = w->call->method == ADMIN_PATCH;
     json_t *merged = patch ? merge_patch_apply(before, w->call->body) : json_incref(w->call->body);
-    /* a body may repeat version (a GET body PUT back), and then it must be the If-Match one */
+    /* a body may repeat version (a GET body PUT back), and then it must be the If-Match one; a patch that leaves it
+     * out keeps the current one, which If-Match has just matched */
     json_t *version = json_object_get(merged, "version");
-    if (version != NULL && !patch && (!json_is_integer(version) || (uint64_t)json_integer_value(version) != expected)) {
+    if (version != NULL && (!json_is_integer(version) || (uint64_t)json_integer_value(version) != expected)) {
         json_decref(merged);
         fail(w->reply, GW_ERR_PRECONDITION_FAILED, xstrdup("The body's version differs from If-Match."));
         return -1;

@@ -297,6 +297,10 @@ class AdminApiTest(unittest.TestCase):
                                        expect=412)
         self.assertEqual(answer["error"]["code"], "precondition_failed")
         self.write("PUT", "/scopes/etag:s", self.platform, dict(doc, description="two"), {"If-Match": h1["etag"]}, expect=412)
+        # a body that repeats version must repeat the If-Match one
+        self.write("PUT", "/scopes/etag:s", self.platform, dict(doc, description="two"), {"If-Match": h1["etag"]}, expect=412)
+        self.write("PATCH", "/scopes/etag:s", self.platform, {"description": "two", "version": doc["version"]},
+                   {"If-Match": h1["etag"]}, expect=412)
         fresh = self.etag("/scopes/etag:s")
         self.assertEqual(fresh, h1["etag"])
         self.write("PATCH", "/scopes/etag:s", self.platform, {"description": "two"}, {"If-Match": fresh}, expect=200)
