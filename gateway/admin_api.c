@@ -15,7 +15,8 @@
 
 #define AUDIT_LOG_COLLECTION "audit-log"
 
-static const struct admin_entity *const entities[] = {&admin_departments, &admin_services, &admin_routes, &admin_scopes};
+static const struct admin_entity *const entities[] = {&admin_departments, &admin_services, &admin_routes, &admin_scopes,
+                                                      &admin_rate_policies};
 
 struct admin_job {
     struct async_request ar; /* first: the job is freed through it */

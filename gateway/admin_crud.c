@@ -25,7 +25,7 @@
 /* ---- schemas, compiled once ---- */
 
 static const char *const schema_files[] = {"department.schema.json", "service.schema.json", "route.schema.json",
-                                           "scope.schema.json"};
+                                           "scope.schema.json", "rate_policy.schema.json"};
 static struct json_schema *schemas[sizeof(schema_files) / sizeof(schema_files[0])];
 static pthread_once_t schemas_once = PTHREAD_ONCE_INIT;
 
@@ -103,6 +103,12 @@ static int visible(const struct admin_call *call, uint64_t department_id)
     return !is_department_admin(call) || department_id == call->who.department_id;
 }
 
+/* Platform-wide entities (rate policies) are readable by department admins, who reference them, but not theirs. */
+static int readable(const struct admin_entity *entity, const struct admin_call *call, uint64_t department_id)
+{
+    return visible(call, department_id) || (entity->platform_wide && department_id == 0);
+}
+
 /* ---- reading ---- */
 
 static void encode_cursor(uint64_t id, char out[16])
@@ -116,6 +122,8 @@ static void encode_cursor(uint64_t id, char out[16])
 static void list(struct db *db, const struct admin_entity *entity, const struct admin_call *call, struct admin_reply *reply)
 {
     uint64_t department_id = is_department_admin(call) ? call->who.department_id : 0, last_id = 0;
+    /* a department admin also lists what they may reference: platform-wide rate policies */
+    int with_platform_wide = is_department_admin(call) && entity->platform_wide;
     json_t *items = json_array();
     if (call->filter_department != NULL) {
         uint64_t wanted = 0;
@@ -130,7 +138,12 @@ static void list(struct db *db, const struct admin_entity *entity, const struct 
             goto done;
         department_id = wanted;
     }
-    if (entity->list(db, call->after_id, department_id, call->filter_service, call->limit, items, &last_id) != 0) {
+    struct admin_list_query q = {.after_id = call->after_id,
+                                 .department_id = department_id,
+                                 .with_platform_wide = with_platform_wide,
+                                 .service = call->filter_service,
+                                 .limit = call->limit};
+    if (entity->list(db, &q, items, &last_id) != 0) {
         json_decref(items);
         internal(reply, db, "list");
         return;
@@ -152,7 +165,7 @@ static void get(struct db *db, const struct admin_entity *entity, const struct a
         internal(reply, db, "get");
         return;
     }
-    if (found == 0 || !visible(call, department_id)) {
+    if (found == 0 || !readable(entity, call, department_id)) {
         json_decref(doc);
         {
             fail(reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
@@ -215,8 +228,11 @@ static int check(struct write_ctx *w, uint64_t id, const json_t *doc)
         internal(w->reply, w->db, "resolve");
         return -1;
     }
-    /* ownership first: a department admin learns nothing about where they may not write */
-    if (w->refs.department_id != 0 && !visible(w->call, w->refs.department_id)) {
+    /* Ownership first: a department admin learns nothing about where they may not write. Only their own department
+     * will do (a platform-wide entity is not theirs either), unless the owner could not be resolved, which the
+     * problems then say. */
+    int unresolved = w->refs.department_id == 0 && w->reply->problems.count > 0;
+    if (!visible(w->call, w->refs.department_id) && !unresolved) {
         problem_list_clear(&w->reply->problems);
         fail(w->reply, GW_ERR_ADMIN_FORBIDDEN,
              xstrdup("A department admin may only create or move entities in their own department."));
@@ -380,8 +396,10 @@ static int change(struct write_ctx *w)
         return -1;
     }
     int rc = -1;
-    if (found == 0 || !visible(w->call, department_id))
+    if (found == 0 || !readable(w->entity, w->call, department_id))
         fail(w->reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
+    else if (!visible(w->call, department_id))
+        fail(w->reply, GW_ERR_ADMIN_FORBIDDEN, NULL);
     else if ((uint64_t)json_integer_value(json_object_get(before, "version")) != expected)
         fail(w->reply, GW_ERR_PRECONDITION_FAILED, NULL);
     else if (w->call->method == ADMIN_DELETE)

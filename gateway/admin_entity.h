@@ -66,16 +66,25 @@ struct admin_refs {
     size_t num_scope_ids;
 };
 
+/* One page of a list: ids above after_id, at most limit of them. */
+struct admin_list_query {
+    uint64_t after_id;
+    uint64_t department_id; /* 0: every department */
+    int with_platform_wide; /* also entities of no department (rate policies a department admin may reference) */
+    const char *service;    /* routes: only those to this service; NULL: all */
+    unsigned limit;
+};
+
 struct admin_entity {
     const char *collection;  /* URL segment, e.g. "departments" */
     const char *type;        /* audit entity_type, e.g. "department" */
     const char *schema_file; /* e.g. "department.schema.json" */
     int department_writes;   /* 1: department admins write their own (services, scopes, routes); 0: read only */
+    int platform_wide;       /* 1: entities may have no department (rate policies); department admins read those */
     /* The entity named `name`: 1 found (*doc with read-only members, *id, *department_id), 0 none, -1 db error. */
     int (*load)(struct db *db, const char *name, json_t **doc, uint64_t *id, uint64_t *department_id);
-    /* Appends up to `limit` documents with id > after_id (and of `department_id` unless 0) to `items`; *last_id. */
-    int (*list)(struct db *db, uint64_t after_id, uint64_t department_id, const char *service, unsigned limit, json_t *items,
-                uint64_t *last_id);
+    /* Appends the documents `q` selects to `items` in id order; *last_id is the last one's id. 0 or -1 (db error). */
+    int (*list)(struct db *db, const struct admin_list_query *q, json_t *items, uint64_t *last_id);
     /*
      * Checks what the schema cannot for a valid `doc` (a write of entity `id`, 0 for create) and fills `refs`:
      * problems go to `problems` (400), 0 otherwise; -1 db error.
@@ -94,6 +103,7 @@ extern const struct admin_entity admin_departments;
 extern const struct admin_entity admin_services;
 extern const struct admin_entity admin_routes;
 extern const struct admin_entity admin_scopes;
+extern const struct admin_entity admin_rate_policies;
 
 /* Runs `call` on `entity` (admin_crud.c). */
 void admin_crud_run(struct db *db, const struct admin_entity *entity, const struct admin_call *call, struct admin_reply *reply);

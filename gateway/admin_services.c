@@ -41,12 +41,11 @@ static int load(struct db *db, const char *name, json_t **doc, uint64_t *id, uin
     return 1;
 }
 
-static int list(struct db *db, uint64_t after_id, uint64_t department_id, const char *service, unsigned limit, json_t *items,
-                uint64_t *last_id)
+static int list(struct db *db, const struct admin_list_query *q, json_t *items, uint64_t *last_id)
 {
-    (void)service;
-    struct db_result *res = db_query(db, 0, COLUMNS "WHERE s.id > ? AND (? = 0 OR s.department_id = ?) ORDER BY s.id LIMIT ?",
-                                     DB_ARGS(db_uint(after_id), db_uint(department_id), db_uint(department_id), db_uint(limit)));
+    struct db_result *res =
+        db_query(db, 0, COLUMNS "WHERE s.id > ? AND (? = 0 OR s.department_id = ?) ORDER BY s.id LIMIT ?",
+                 DB_ARGS(db_uint(q->after_id), db_uint(q->department_id), db_uint(q->department_id), db_uint(q->limit)));
     if (res == NULL)
         return -1;
     int row;

@@ -281,6 +281,34 @@ class AdminApiTest(unittest.TestCase):
         got = self.call("GET", "/routes/" + own, self.sz)[2]
         self.assertEqual(got["auth"], {"policy": "user", "min_acr": 2})
 
+    def test_rbac_rate_policies(self):
+        body = {"name": "sz-rl", "department": "sz-tax", "requests": 100}
+        other = {"name": "gz-rl", "department": "gz-tax", "requests": 50, "key_by": "client_id"}
+        own, _ = self.rbac_owned("rate-policies", body, other, {"burst": 500})
+        got = self.call("GET", "/rate-policies/" + own, self.sz)[2]
+        self.assertEqual((got["per_s"], got["burst"], got["key_by"]), (1, 500, "client_ip"))
+        # platform-wide policies: department admins read them (to reference them) and write none
+        self.write("POST", "/rate-policies", self.platform, {"name": "national", "requests": 1000}, expect=201)
+        self.assertEqual(self.call("GET", "/rate-policies/national", self.sz)[0], 200)
+        names = [p["name"] for p in self.call("GET", "/rate-policies?limit=500", self.sz)[2]["items"]]
+        self.assertIn("national", names)
+        self.assertNotIn("gz-rl", names)
+        tag = self.etag("/rate-policies/national")
+        self.write("PATCH", "/rate-policies/national", self.sz, {"requests": 1}, {"If-Match": tag}, expect=403)
+        self.write("DELETE", "/rate-policies/national", self.sz, None, {"If-Match": tag}, expect=403)
+        self.write("POST", "/rate-policies", self.sz, {"name": "sz-wide", "requests": 1}, expect=403)
+        own_tag = self.etag("/rate-policies/" + own)
+        self.write("PATCH", "/rate-policies/" + own, self.sz, {"department": None}, {"If-Match": own_tag}, expect=403)
+        # routes: their department's policies or platform-wide ones
+        self.service("rl-svc", "sz-tax")
+        route = {"name": "rl-r", "path_prefix": "/sz-tax/rl/", "service": "rl-svc", "rate_policy": "gz-rl"}
+        status, _, answer = self.write("POST", "/routes", self.sz, route, expect=400)
+        self.assertEqual(answer["error"]["problems"][0]["pointer"], "/rate_policy")
+        self.write("POST", "/routes", self.sz, dict(route, rate_policy="national"), expect=201)
+        status, _, answer = self.write("DELETE", "/rate-policies/national", self.platform, None,
+                                       {"If-Match": self.etag("/rate-policies/national")}, expect=409)
+        self.assertIn("route 'rl-r'", answer["error"]["message"])
+
     # ---- ETag and If-Match
 
     def test_etag_if_match(self):
