@@ -220,6 +220,7 @@ static void work(struct async_request *ar, struct worker_ctx *ctx)
     }
     if (authenticate(job, db) != 0)
         return;
+    job->call.node_max_body_bytes = ar->snapshot->config->limits.max_body_bytes;
     const struct admin_entity *entity = find_entity(job->call.collection);
     int is_audit_log = strcmp(job->call.collection, AUDIT_LOG_COLLECTION) == 0;
     if (entity == NULL && !is_audit_log) {

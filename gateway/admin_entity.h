@@ -45,6 +45,7 @@ struct admin_call {
     const char *filter_department, *filter_service, *filter_entity_type, *filter_entity_key, *filter_actor, *filter_since;
     const char *request_id;
     const char *source_address;
+    size_t node_max_body_bytes; /* this node's limits.max_body_bytes, which a route's max_body_bytes may not exceed */
 };
 
 /* The answer the loop thread sends. */

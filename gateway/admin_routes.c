@@ -10,6 +10,8 @@
  *  - a department admin's route lies inside one of the department's
  *    route_namespaces, or one department could take another's traffic by a
  *    longer prefix;
+ *  - the loader's own rules for one route (a canonical host, max_body_bytes
+ *    within this node's limit; admin_loader_check.h);
  *  - no other route has the same host and prefix (as the route table compares
  *    them: case-insensitively, trailing '/' ignored — the generated host_key
  *    and prefix_key columns) with a method in common, the rule
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "gateway/admin_entity.h"
+#include "gateway/admin_loader_check.h"
 
 #define COLUMNS                                                                                                                    \
     "SELECT r.id, s.department_id, r.name, r.host, r.path_prefix, r.methods, s.name, r.strip_prefix, r.max_body_bytes, "           \
@@ -262,8 +265,8 @@ static int check_overlap(struct db *db, uint64_t id, const json_t *doc, struct p
 static int resolve(struct db *db, const struct admin_call *call, uint64_t id, const json_t *doc, struct admin_refs *refs,
                    struct problem_list *problems)
 {
-    if (resolve_service(db, doc, refs, problems) != 0 || resolve_rate_policy(db, doc, refs, problems) != 0 ||
-        resolve_scopes(db, doc, refs, problems) != 0)
+    if (admin_loader_check_route(doc, call->node_max_body_bytes, problems) != 0 || resolve_service(db, doc, refs, problems) != 0 ||
+        resolve_rate_policy(db, doc, refs, problems) != 0 || resolve_scopes(db, doc, refs, problems) != 0)
         return -1;
     if (call->who.role == ADMIN_ROLE_DEPARTMENT_ADMIN && refs->department_id == call->who.department_id &&
         check_namespace(db, doc, refs->department_id, problems) != 0)

@@ -4,11 +4,13 @@
  * A service row keeps the document as the admin wrote it in `spec`, minus
  * name and department (docs/registry.md §2): targets, balancer, timeouts and
  * the rest, so the loader's defaults stay the loader's. The owner is the
- * named department.
+ * named department. The loader's own rules (timeouts within total_ms, ...) run
+ * on it before it is written (admin_loader_check.h).
  */
 #include <stdlib.h>
 
 #include "gateway/admin_entity.h"
+#include "gateway/admin_loader_check.h"
 
 #define COLUMNS                                                                                                                    \
     "SELECT s.id, s.department_id, s.name, d.name, s.spec, s.version, s.created_at, s.updated_at FROM services s "                 \
@@ -64,6 +66,8 @@ static int resolve(struct db *db, const struct admin_call *call, uint64_t id, co
                    struct problem_list *problems)
 {
     (void)call, (void)id;
+    if (admin_loader_check_service(doc, problems) != 0)
+        return -1;
     return admin_resolve_department(db, admin_doc_string(doc, "department"), "/department", &refs->department_id, problems);
 }
 

@@ -376,6 +376,21 @@ class AdminApiTest(unittest.TestCase):
                                        expect=400)
         self.assertEqual(answer["error"]["problems"][0]["pointer"], "/targets/0/port")
 
+    def test_loader_rules(self):
+        # the config loader's own rules, reported with pointers into the entity
+        status, _, answer = self.write("POST", "/services", self.platform,
+                                       {"name": "slow", "department": "gd", "targets": [{"host": "10.0.0.1", "port": 80}],
+                                        "timeouts": {"connect_ms": 5000, "total_ms": 1000}}, expect=400)
+        self.assertIn("/timeouts/connect_ms", [p["pointer"] for p in answer["error"]["problems"]])
+        self.service("loader-svc", "gd")
+        status, _, answer = self.write("POST", "/routes", self.platform,
+                                       {"name": "loud", "host": "API.example.gov.cn", "path_prefix": "/loud/",
+                                        "service": "loader-svc", "max_body_bytes": 1073741824}, expect=400)
+        self.assertEqual(sorted(p["pointer"] for p in answer["error"]["problems"]), ["/host", "/max_body_bytes"])
+        self.write("POST", "/routes", self.platform, {"name": "quiet", "host": "api.example.gov.cn", "path_prefix": "/quiet/",
+                                                      "service": "loader-svc", "max_body_bytes": 1024,
+                                                      "auth": {"policy": "user"}}, expect=201)
+
     def test_references(self):
         status, _, answer = self.write("POST", "/routes", self.platform,
                                        {"name": "orphan", "path_prefix": "/orphan/", "service": "no-such-service"}, expect=400)
