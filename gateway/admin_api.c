@@ -15,8 +15,8 @@
 
 #define AUDIT_LOG_COLLECTION "audit-log"
 
-static const struct admin_entity *const entities[] = {&admin_departments, &admin_services, &admin_routes, &admin_scopes,
-                                                      &admin_rate_policies};
+static const struct admin_entity *const entities[] = {&admin_departments, &admin_services,      &admin_routes,
+                                                      &admin_scopes,      &admin_rate_policies, &admin_accounts};
 
 struct admin_job {
     struct async_request ar; /* first: the job is freed through it */
@@ -27,7 +27,7 @@ struct admin_job {
     int pre_error; /* found while reading the request, answered after authentication; -1 none */
     struct problem_list pre_problems;
     struct form query;
-    char *strings[6]; /* owned copies the call points into */
+    char *strings[8]; /* owned copies the call points into */
 };
 
 /* ---- reading the request (loop thread) ---- */
@@ -68,24 +68,25 @@ static int segment_ok(const char *s, size_t len)
     return 1;
 }
 
-/* /admin/v1/<collection>[/<name>]; -1 when the path has another shape. */
+/* /admin/v1/<collection>[/<name>[/<sub>[/<sub_id>]]]; -1 when the path has another shape. */
 static int parse_path(struct admin_job *job, const char *path, size_t len)
 {
     static const char prefix[] = "/admin/v1/";
+    const char **parts[] = {&job->call.collection, &job->call.name, &job->call.sub, &job->call.sub_id};
     if (len < sizeof(prefix) - 1 || memcmp(path, prefix, sizeof(prefix) - 1) != 0)
         return -1;
-    const char *rest = path + sizeof(prefix) - 1, *end = path + len;
-    const char *slash = memchr(rest, '/', (size_t)(end - rest));
-    size_t collection_len = slash != NULL ? (size_t)(slash - rest) : (size_t)(end - rest);
-    if (!segment_ok(rest, collection_len))
-        return -1;
-    job->call.collection = own(job, 0, rest, collection_len);
-    if (slash != NULL) {
-        if (!segment_ok(slash + 1, (size_t)(end - slash - 1)))
+    const char *at = path + sizeof(prefix) - 1, *end = path + len;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        const char *slash = memchr(at, '/', (size_t)(end - at));
+        size_t segment_len = slash != NULL ? (size_t)(slash - at) : (size_t)(end - at);
+        if (!segment_ok(at, segment_len))
             return -1;
-        job->call.name = own(job, 1, slash + 1, (size_t)(end - slash - 1));
+        *parts[i] = own(job, i, at, segment_len);
+        if (slash == NULL)
+            return 0;
+        at = slash + 1;
     }
-    return 0;
+    return -1; /* more segments than any resource has */
 }
 
 static int parse_cursor(const char *text, uint64_t *id)
@@ -221,6 +222,7 @@ static void work(struct async_request *ar, struct worker_ctx *ctx)
     if (authenticate(job, db) != 0)
         return;
     job->call.node_max_body_bytes = ar->snapshot->config->limits.max_body_bytes;
+    job->call.token_key = ar->server->identity_keys.token_hash;
     const struct admin_entity *entity = find_entity(job->call.collection);
     int is_audit_log = strcmp(job->call.collection, AUDIT_LOG_COLLECTION) == 0;
     if (entity == NULL && !is_audit_log) {
@@ -231,6 +233,11 @@ static void work(struct async_request *ar, struct worker_ctx *ctx)
         job->pre_problems = (struct problem_list)PROBLEM_LIST_INIT;
     } else if (is_audit_log) {
         admin_audit_log_run(db, &job->call, &job->reply);
+    } else if (job->call.sub != NULL) {
+        if (entity == &admin_accounts)
+            admin_tokens_run(db, &job->call, &job->reply);
+        else
+            set_error(&job->reply, GW_ERR_NOT_FOUND);
     } else {
         admin_crud_run(db, entity, &job->call, &job->reply);
     }
@@ -353,10 +360,10 @@ int admin_api_handle(h2o_req_t *req)
         read_body(job, req);
     h2o_iovec_t if_match = request_header(req, H2O_STRLIT("if-match"));
     if (if_match.base != NULL)
-        job->call.if_match = own(job, 2, if_match.base, if_match.len);
+        job->call.if_match = own(job, 4, if_match.base, if_match.len);
     /* copies: the worker may still run after the request (and its pool) is gone */
-    job->call.request_id = own(job, 3, rc->request_id.base, rc->request_id.len);
-    job->call.source_address = own(job, 4, rc->client_ip, strlen(rc->client_ip));
+    job->call.request_id = own(job, 5, rc->request_id.base, rc->request_id.len);
+    job->call.source_address = own(job, 6, rc->client_ip, strlen(rc->client_ip));
     async_request_start(rc, &job->ar, work, respond, destroy);
     return 1;
 }

@@ -15,27 +15,6 @@
 #include "common/xalloc.h"
 #include "gateway/admin_entity.h"
 
-/* "2026-11-25T19:09:56[.123456]Z" -> "2026-11-25 19:09:56[.123456]" for a DATETIME(6) comparison; -1 if malformed. */
-static int since_to_sql(const char *since, char out[32])
-{
-    size_t len = strlen(since);
-    if (len < 20 || len > 27 || since[len - 1] != 'Z' || since[10] != 'T')
-        return -1;
-    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-    for (size_t i = 0; i < 19; i++) {
-        if (shape[i] == 'd' ? (since[i] < '0' || since[i] > '9') : since[i] != shape[i])
-            return -1;
-    }
-    for (size_t i = 19; i + 1 < len; i++) {
-        if (i == 19 ? since[i] != '.' : (since[i] < '0' || since[i] > '9'))
-            return -1;
-    }
-    memcpy(out, since, len - 1);
-    out[len - 1] = '\0';
-    out[10] = ' ';
-    return 0;
-}
-
 static int put_json(json_t *doc, const char *key, struct db_result *res, size_t col)
 {
     const char *text = NULL;
@@ -130,7 +109,7 @@ void admin_audit_log_run(struct db *db, const struct admin_call *call, struct ad
         reply->error = GW_ERR_ADMIN_FORBIDDEN;
         return;
     }
-    if (call->filter_since != NULL && since_to_sql(call->filter_since, since) != 0) {
+    if (call->filter_since != NULL && admin_time_to_sql(call->filter_since, since) != 0) {
         reply->error = GW_ERR_INVALID_QUERY;
         reply->detail = xstrdup("since must be a UTC time such as 2026-11-25T19:09:56Z.");
         return;

@@ -24,8 +24,8 @@
 
 /* ---- schemas, compiled once ---- */
 
-static const char *const schema_files[] = {"department.schema.json", "service.schema.json", "route.schema.json",
-                                           "scope.schema.json", "rate_policy.schema.json"};
+static const char *const schema_files[] = {"department.schema.json", "service.schema.json",     "route.schema.json",
+                                           "scope.schema.json",      "rate_policy.schema.json", "admin_account.schema.json"};
 static struct json_schema *schemas[sizeof(schema_files) / sizeof(schema_files[0])];
 static pthread_once_t schemas_once = PTHREAD_ONCE_INIT;
 
@@ -93,7 +93,7 @@ static int role_allows(const struct admin_entity *entity, const struct admin_cal
         return call->method == ADMIN_GET || entity->department_writes;
     case ADMIN_ROLE_OPERATOR:
     default:
-        return 0;
+        return entity->self_readable && call->method == ADMIN_GET;
     }
 }
 
@@ -104,8 +104,11 @@ static int visible(const struct admin_call *call, uint64_t department_id)
 }
 
 /* Platform-wide entities (rate policies) are readable by department admins, who reference them, but not theirs. */
-static int readable(const struct admin_entity *entity, const struct admin_call *call, uint64_t department_id)
+static int readable(const struct admin_entity *entity, const struct admin_call *call, uint64_t id, uint64_t department_id)
 {
+    /* admin accounts: department admins and operators see only their own */
+    if (entity->self_readable && (is_department_admin(call) || call->who.role == ADMIN_ROLE_OPERATOR))
+        return id == call->who.account_id;
     return visible(call, department_id) || (entity->platform_wide && department_id == 0);
 }
 
@@ -143,6 +146,10 @@ static void list(struct db *db, const struct admin_entity *entity, const struct 
                                  .with_platform_wide = with_platform_wide,
                                  .service = call->filter_service,
                                  .limit = call->limit};
+    if (entity->self_readable && (is_department_admin(call) || call->who.role == ADMIN_ROLE_OPERATOR)) {
+        q.department_id = 0;
+        q.only_id = call->who.account_id;
+    }
     if (entity->list(db, &q, items, &last_id) != 0) {
         json_decref(items);
         internal(reply, db, "list");
@@ -165,7 +172,7 @@ static void get(struct db *db, const struct admin_entity *entity, const struct a
         internal(reply, db, "get");
         return;
     }
-    if (found == 0 || !readable(entity, call, department_id)) {
+    if (found == 0 || !readable(entity, call, id, department_id)) {
         json_decref(doc);
         {
             fail(reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
@@ -396,7 +403,7 @@ static int change(struct write_ctx *w)
         return -1;
     }
     int rc = -1;
-    if (found == 0 || !readable(w->entity, w->call, department_id))
+    if (found == 0 || !readable(w->entity, w->call, id, department_id))
         fail(w->reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
     else if (!visible(w->call, department_id))
         fail(w->reply, GW_ERR_ADMIN_FORBIDDEN, NULL);

@@ -37,6 +37,8 @@ struct admin_call {
     enum admin_method method;
     const char *collection;
     const char *name;     /* NULL: the collection itself */
+    const char *sub;      /* a sub-collection of the entity ("tokens"), or NULL */
+    const char *sub_id;   /* an item of the sub-collection, or NULL */
     json_t *body;         /* parsed JSON body, or NULL */
     const char *if_match; /* the raw header, or NULL */
     /* list parameters */
@@ -45,7 +47,8 @@ struct admin_call {
     const char *filter_department, *filter_service, *filter_entity_type, *filter_entity_key, *filter_actor, *filter_since;
     const char *request_id;
     const char *source_address;
-    size_t node_max_body_bytes; /* this node's limits.max_body_bytes, which a route's max_body_bytes may not exceed */
+    size_t node_max_body_bytes;     /* this node's limits.max_body_bytes, which a route's max_body_bytes may not exceed */
+    const unsigned char *token_key; /* the token-hash key (auth/secrets.h), for creating admin tokens */
 };
 
 /* The answer the loop thread sends. */
@@ -73,6 +76,7 @@ struct admin_list_query {
     uint64_t department_id; /* 0: every department */
     int with_platform_wide; /* also entities of no department (rate policies a department admin may reference) */
     const char *service;    /* routes: only those to this service; NULL: all */
+    uint64_t only_id;       /* admin accounts: only this row (a department admin or operator reads themselves); 0: any */
     unsigned limit;
 };
 
@@ -82,6 +86,7 @@ struct admin_entity {
     const char *schema_file; /* e.g. "department.schema.json" */
     int department_writes;   /* 1: department admins write their own (services, scopes, routes); 0: read only */
     int platform_wide;       /* 1: entities may have no department (rate policies); department admins read those */
+    int self_readable;       /* 1: admin accounts; department admins and operators read only their own */
     /* The entity named `name`: 1 found (*doc with read-only members, *id, *department_id), 0 none, -1 db error. */
     int (*load)(struct db *db, const char *name, json_t **doc, uint64_t *id, uint64_t *department_id);
     /* Appends the documents `q` selects to `items` in id order; *last_id is the last one's id. 0 or -1 (db error). */
@@ -105,6 +110,10 @@ extern const struct admin_entity admin_services;
 extern const struct admin_entity admin_routes;
 extern const struct admin_entity admin_scopes;
 extern const struct admin_entity admin_rate_policies;
+extern const struct admin_entity admin_accounts;
+
+/* /admin/v1/admin-accounts/<name>/tokens[/<id>] (admin_tokens_api.c). */
+void admin_tokens_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
 
 /* Runs `call` on `entity` (admin_crud.c). */
 void admin_crud_run(struct db *db, const struct admin_entity *entity, const struct admin_call *call, struct admin_reply *reply);
@@ -124,6 +133,8 @@ int admin_put_read_only(json_t *doc, struct db_result *res, size_t col);
 int admin_find_id(struct db *db, const char *sql, const char *name, uint64_t *id);
 /* Resolves a department name to its id, adding "unknown department" at `pointer` if there is none. 0 or -1. */
 int admin_resolve_department(struct db *db, const char *name, const char *pointer, uint64_t *id, struct problem_list *problems);
+/* "2026-11-25T19:09:56[.123456]Z" as "2026-11-25 19:09:56[.123456]" (what a DATETIME(6) compares with); -1 if malformed. */
+int admin_time_to_sql(const char *time, char out[32]);
 /* The string member `key` of doc, or NULL. */
 const char *admin_doc_string(const json_t *doc, const char *key);
 

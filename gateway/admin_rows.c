@@ -82,3 +82,24 @@ const char *admin_doc_string(const json_t *doc, const char *key)
 {
     return json_string_value(json_object_get(doc, key));
 }
+
+/* "2026-11-25T19:09:56[.123456]Z" -> "2026-11-25 19:09:56[.123456]" for a DATETIME(6) comparison; -1 if malformed. */
+int admin_time_to_sql(const char *since, char out[32])
+{
+    size_t len = strlen(since);
+    if (len < 20 || len > 27 || since[len - 1] != 'Z' || since[10] != 'T')
+        return -1;
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    for (size_t i = 0; i < 19; i++) {
+        if (shape[i] == 'd' ? (since[i] < '0' || since[i] > '9') : since[i] != shape[i])
+            return -1;
+    }
+    for (size_t i = 19; i + 1 < len; i++) {
+        if (i == 19 ? since[i] != '.' : (since[i] < '0' || since[i] > '9'))
+            return -1;
+    }
+    memcpy(out, since, len - 1);
+    out[len - 1] = '\0';
+    out[10] = ' ';
+    return 0;
+}

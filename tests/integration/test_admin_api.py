@@ -309,6 +309,69 @@ class AdminApiTest(unittest.TestCase):
                                        {"If-Match": self.etag("/rate-policies/national")}, expect=409)
         self.assertIn("route 'rl-r'", answer["error"]["message"])
 
+    def test_admin_accounts_and_tokens(self):
+        self.write("POST", "/admin-accounts", self.platform,
+                   {"name": "zhao", "display_name": "赵", "role": "department_admin", "department": "sz-tax"}, expect=201)
+        self.write("POST", "/admin-accounts", self.platform, {"name": "nodept", "role": "department_admin"}, expect=400)
+        status, _, answer = self.write("POST", "/admin-accounts", self.platform,
+                                       {"name": "audit-2", "role": "auditor", "department": "sz-tax"}, expect=400)
+        self.assertIn("/department", [p["pointer"] for p in answer["error"]["problems"]])
+        # department admins and operators read only themselves; auditors read all; only platform admins write
+        self.assertEqual([a["name"] for a in self.call("GET", "/admin-accounts", self.sz)[2]["items"]], ["li-ming"])
+        self.assertEqual([a["name"] for a in self.call("GET", "/admin-accounts", self.operator)[2]["items"]], ["ops-1"])
+        self.assertEqual(self.call("GET", "/admin-accounts/li-ming", self.sz)[0], 200)
+        self.assertEqual(self.call("GET", "/admin-accounts/zhao", self.sz)[0], 404)
+        self.assertEqual(self.call("GET", "/admin-accounts/ops-1", self.operator)[0], 200)
+        self.assertEqual(self.call("GET", "/admin-accounts/root", self.operator)[0], 404)
+        names = {a["name"] for a in self.call("GET", "/admin-accounts?limit=500", self.auditor)[2]["items"]}
+        self.assertTrue({"root", "li-ming", "wang-fang", "audit-1", "ops-1", "zhao"} <= names)
+        self.assertNotIn("token", json.dumps(self.call("GET", "/admin-accounts/zhao", self.platform)[2]))
+        mine = self.etag("/admin-accounts/li-ming", self.sz)
+        self.write("PATCH", "/admin-accounts/li-ming", self.sz, {"role": "platform_admin", "department": None},
+                   {"If-Match": mine}, expect=403)
+        self.write("POST", "/admin-accounts", self.sz, {"name": "sz-2", "role": "auditor"}, expect=403)
+        self.write("POST", "/admin-accounts", self.auditor, {"name": "sz-2", "role": "auditor"}, expect=403)
+        self.write("POST", "/admin-accounts", self.operator, {"name": "sz-2", "role": "auditor"}, expect=403)
+
+        # tokens: shown once, listed without the secret, scoped like the account
+        status, h, created = self.write("POST", "/admin-accounts/zhao/tokens", self.platform, {"label": "ci"}, expect=201)
+        token = created["token"]
+        self.assertTrue(TOKEN_RE.match(token))
+        self.assertEqual(h["location"], "/admin/v1/admin-accounts/zhao/tokens/" + created["id"])
+        self.assertEqual([s["department"] for s in self.call("GET", "/services?limit=500", token)[2]["items"]
+                          if s["department"] != "sz-tax"], [])
+        listed = self.call("GET", "/admin-accounts/zhao/tokens", self.platform)[2]["items"]
+        self.assertEqual([(t["id"], t["label"]) for t in listed], [(created["id"], "ci")])
+        self.assertNotIn(token, json.dumps(listed))
+        self.write("POST", "/admin-accounts/li-ming/tokens", self.sz, {}, expect=201)
+        self.write("POST", "/admin-accounts/ops-1/tokens", self.operator, {"label": "laptop"}, expect=201)
+        self.write("POST", "/admin-accounts/zhao/tokens", self.sz, {}, expect=404)
+        self.write("POST", "/admin-accounts/audit-1/tokens", self.auditor, {}, expect=403)
+        self.assertEqual(self.call("GET", "/admin-accounts/zhao/tokens", self.sz)[0], 404)
+        self.assertEqual(self.call("GET", "/admin-accounts/zhao/tokens", self.auditor)[0], 403)
+        status, _, answer = self.write("POST", "/admin-accounts/zhao/tokens", self.platform, {"label": 5, "x": 1}, expect=400)
+        self.assertEqual(sorted(p["pointer"] for p in answer["error"]["problems"]), ["", "/label"])
+        expired = self.write("POST", "/admin-accounts/zhao/tokens", self.platform, {"expires_at": "2020-01-01T00:00:00Z"},
+                             expect=201)[2]["token"]
+        self.assertEqual(self.call("GET", "/services", expired)[0], 401)
+        # revoking: the token stops working at once; revoking again finds nothing
+        self.write("DELETE", "/admin-accounts/zhao/tokens/" + created["id"], self.sz, expect=404)
+        self.write("DELETE", "/admin-accounts/zhao/tokens/" + created["id"], self.platform, expect=204)
+        self.assertEqual(self.call("GET", "/services", token)[0], 401)
+        self.write("DELETE", "/admin-accounts/zhao/tokens/" + created["id"], self.platform, expect=404)
+        rows = self.db.query("SELECT action, diff_after FROM audit_log WHERE entity_key = 'zhao' AND action LIKE '%token'")
+        self.assertEqual([r[0] for r in rows], ["create_token", "create_token", "revoke_token"])
+        self.assertNotIn("ywadm_", json.dumps(rows))
+        # disabling the account stops its other tokens; deleting it removes them
+        again = self.write("POST", "/admin-accounts/zhao/tokens", self.platform, {}, expect=201)[2]["token"]
+        self.write("PATCH", "/admin-accounts/zhao", self.platform, {"status": "disabled"},
+                   {"If-Match": self.etag("/admin-accounts/zhao")}, expect=200)
+        self.assertEqual(self.call("GET", "/services", again)[0], 401)
+        self.write("DELETE", "/admin-accounts/zhao", self.platform, None, {"If-Match": self.etag("/admin-accounts/zhao")},
+                   expect=204)
+        self.assertEqual(self.db.query("SELECT COUNT(*) FROM admin_tokens t LEFT JOIN admin_accounts a ON a.id = t.account_id "
+                                       "WHERE a.id IS NULL"), [("0",)])
+
     # ---- ETag and If-Match
 
     def test_etag_if_match(self):
