@@ -401,6 +401,28 @@ class AdminApiTest(unittest.TestCase):
         self.assertEqual(self.call("GET", "/scopes/etag:s", self.platform)[0], 404)
         self.write("PATCH", "/scopes/etag:s", self.platform, {"description": "x"}, {"If-Match": fresh}, expect=404)
 
+    def test_concurrent_writers(self):
+        """Writers holding the same ETag race: the registry_version lock lets exactly one through."""
+        import threading
+        status, h, _ = self.write("POST", "/scopes", self.platform, {"name": "race:s", "department": "gd", "display_name": "r"},
+                                  expect=201)
+        self.assertEqual(h["location"], "/admin/v1/scopes/race:s")
+        self.assertEqual(h["etag"], self.etag("/scopes/race:s"))
+        tag, before, results = h["etag"], self.audit_count(), []
+
+        def patch(i):
+            results.append(self.call("PATCH", "/scopes/race:s", self.platform, {"description": "writer %d" % i},
+                                     {"If-Match": tag})[0])
+        threads = [threading.Thread(target=patch, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(results), [200] + [412] * 7)
+        self.assertEqual(self.audit_count(), before + 1)
+        versions = self.db.query("SELECT COUNT(DISTINCT registry_version), COUNT(*) FROM audit_log")
+        self.assertEqual(versions[0][0], versions[0][1])  # every write took its own version
+
     # ---- validation and references
 
     def test_validation_problems(self):
