@@ -174,10 +174,8 @@ static void get(struct db *db, const struct admin_entity *entity, const struct a
     }
     if (found == 0 || !readable(entity, call, id, department_id)) {
         json_decref(doc);
-        {
-            fail(reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
-            return;
-        }
+        fail(reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
+        return;
     }
     succeed(reply, 200, doc, (uint64_t)json_integer_value(json_object_get(doc, "version")));
 }
@@ -421,10 +419,8 @@ static void write_entity(struct db *db, const struct admin_entity *entity, const
 {
     if (call->method != ADMIN_DELETE && !json_is_object(call->body)) {
         problem_list_add(&reply->problems, "", "must be a JSON object");
-        {
-            fail(reply, GW_ERR_INVALID_BODY, NULL);
-            return;
-        }
+        fail(reply, GW_ERR_INVALID_BODY, NULL);
+        return;
     }
     struct write_ctx w = {.db = db, .entity = entity, .call = call, .reply = reply};
     if (registry_write_begin(db, &w.version) != 0) {
