@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/base64url.h"
 #include "common/error_envelope.h"
 #include "common/form.h"
 #include "common/log.h"
@@ -15,8 +14,8 @@
 
 #define AUDIT_LOG_COLLECTION "audit-log"
 
-static const struct admin_entity *const entities[] = {&admin_departments, &admin_services,      &admin_routes,
-                                                      &admin_scopes,      &admin_rate_policies, &admin_accounts};
+static const struct admin_entity *const entities[] = {&admin_departments,   &admin_services, &admin_routes, &admin_scopes,
+                                                      &admin_rate_policies, &admin_accounts, &admin_clients};
 
 struct admin_job {
     struct async_request ar; /* first: the job is freed through it */
@@ -89,18 +88,6 @@ static int parse_path(struct admin_job *job, const char *path, size_t len)
     return -1; /* more segments than any resource has */
 }
 
-static int parse_cursor(const char *text, uint64_t *id)
-{
-    unsigned char bytes[BASE64URL_DECODED_MAX(64)];
-    size_t len = strlen(text);
-    if (len > 64 || base64url_decode(text, len, bytes) != 8)
-        return -1;
-    *id = 0;
-    for (int i = 0; i < 8; i++)
-        *id = *id << 8 | bytes[i];
-    return 0;
-}
-
 /* limit, cursor and the filters; -1 for a malformed query (400 invalid_query). */
 static int parse_query(struct admin_job *job, const char *query, size_t len)
 {
@@ -116,7 +103,7 @@ static int parse_query(struct admin_job *job, const char *query, size_t len)
             return -1;
         call->limit = (unsigned)n;
     }
-    if (cursor != NULL && parse_cursor(cursor, &call->after_id) != 0)
+    if (cursor != NULL && admin_cursor_parse(cursor, call) != 0)
         return -1;
     call->filter_department = form_get(&job->query, "department");
     call->filter_service = form_get(&job->query, "service");
@@ -236,6 +223,8 @@ static void work(struct async_request *ar, struct worker_ctx *ctx)
     } else if (job->call.sub != NULL) {
         if (entity == &admin_accounts)
             admin_tokens_run(db, &job->call, &job->reply);
+        else if (entity == &admin_clients && job->call.sub_id == NULL)
+            admin_client_secret_run(db, &job->call, &job->reply);
         else
             set_error(&job->reply, GW_ERR_NOT_FOUND);
     } else {
@@ -292,7 +281,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
         return;
     }
     char etag[32];
-    if (reply->etag != 0) {
+    if (reply->has_etag) {
         snprintf(etag, sizeof(etag), "\"%llu\"", (unsigned long long)reply->etag);
         add_header(rc->req, H2O_TOKEN_ETAG, etag);
     }

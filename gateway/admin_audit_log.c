@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/base64url.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gateway/admin_entity.h"
@@ -109,9 +108,10 @@ void admin_audit_log_run(struct db *db, const struct admin_call *call, struct ad
         reply->error = GW_ERR_ADMIN_FORBIDDEN;
         return;
     }
-    if (call->filter_since != NULL && admin_time_to_sql(call->filter_since, since) != 0) {
+    if (call->cursor_is_key || (call->filter_since != NULL && admin_time_to_sql(call->filter_since, since) != 0)) {
         reply->error = GW_ERR_INVALID_QUERY;
-        reply->detail = xstrdup("since must be a UTC time such as 2026-11-25T19:09:56Z.");
+        reply->detail = xstrdup(call->cursor_is_key ? "cursor is not one of this list's."
+                                                    : "since must be a UTC time such as 2026-11-25T19:09:56Z.");
         return;
     }
     json_t *items = json_array();
@@ -123,11 +123,8 @@ void admin_audit_log_run(struct db *db, const struct admin_call *call, struct ad
         reply->error = GW_ERR_INTERNAL;
         return;
     }
-    char cursor[16] = "";
-    unsigned char bytes[8];
-    for (int i = 7; i >= 0; i--, last_id >>= 8)
-        bytes[i] = (unsigned char)(last_id & 0xff);
-    cursor[base64url_encode(bytes, sizeof(bytes), cursor)] = '\0';
+    char cursor[ADMIN_CURSOR_BUFSIZE];
+    admin_cursor_from_id(last_id, cursor);
     reply->error = -1;
     reply->status = 200;
     reply->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/base64url.h"
 #include "common/embedded_schemas.h"
 #include "common/json_schema.h"
 #include "common/log.h"
@@ -25,7 +24,8 @@
 /* ---- schemas, compiled once ---- */
 
 static const char *const schema_files[] = {"department.schema.json", "service.schema.json",     "route.schema.json",
-                                           "scope.schema.json",      "rate_policy.schema.json", "admin_account.schema.json"};
+                                           "scope.schema.json",      "rate_policy.schema.json", "admin_account.schema.json",
+                                           "client.schema.json"};
 static struct json_schema *schemas[sizeof(schema_files) / sizeof(schema_files[0])];
 static pthread_once_t schemas_once = PTHREAD_ONCE_INIT;
 
@@ -66,8 +66,10 @@ static void internal(struct admin_reply *reply, struct db *db, const char *what)
     fail(reply, GW_ERR_INTERNAL, NULL);
 }
 
-static void succeed(struct admin_reply *reply, int status, json_t *body, uint64_t etag)
+/* A success; `etag` is sent when has_etag (a single entity's version). */
+static void succeed(struct admin_reply *reply, int status, json_t *body, uint64_t etag, int has_etag)
 {
+    reply->has_etag = has_etag;
     reply->error = -1;
     reply->status = status;
     reply->body = body;
@@ -114,17 +116,16 @@ static int readable(const struct admin_entity *entity, const struct admin_call *
 
 /* ---- reading ---- */
 
-static void encode_cursor(uint64_t id, char out[16])
+/* The member that names an entity in URLs and audit records. */
+static const char *key_of(const struct admin_entity *entity, const json_t *doc)
 {
-    unsigned char bytes[8];
-    for (int i = 7; i >= 0; i--, id >>= 8)
-        bytes[i] = (unsigned char)(id & 0xff);
-    out[base64url_encode(bytes, sizeof(bytes), out)] = '\0';
+    return admin_doc_string(doc, entity->key_member != NULL ? entity->key_member : "name");
 }
 
 static void list(struct db *db, const struct admin_entity *entity, const struct admin_call *call, struct admin_reply *reply)
 {
     uint64_t department_id = is_department_admin(call) ? call->who.department_id : 0, last_id = 0;
+    char last_key[ADMIN_KEY_MAX + 1] = "";
     /* a department admin also lists what they may reference: platform-wide rate policies */
     int with_platform_wide = is_department_admin(call) && entity->platform_wide;
     json_t *items = json_array();
@@ -141,7 +142,15 @@ static void list(struct db *db, const struct admin_entity *entity, const struct 
             goto done;
         department_id = wanted;
     }
+    /* a cursor is only valid for the kind of collection that made it */
+    if (call->cursor_is_key != entity->keyed_by_text && (call->after_id != 0 || call->after_key[0] != '\0')) {
+        json_decref(items);
+        fail(reply, GW_ERR_INVALID_QUERY, NULL);
+        return;
+    }
     struct admin_list_query q = {.after_id = call->after_id,
+                                 .after_key = call->after_key,
+                                 .last_key = last_key,
                                  .department_id = department_id,
                                  .with_platform_wide = with_platform_wide,
                                  .service = call->filter_service,
@@ -156,11 +165,14 @@ static void list(struct db *db, const struct admin_entity *entity, const struct 
         return;
     }
 done:;
-    char cursor[16];
-    encode_cursor(last_id, cursor);
+    char cursor[ADMIN_CURSOR_BUFSIZE];
+    if (entity->keyed_by_text)
+        admin_cursor_from_key(last_key, cursor);
+    else
+        admin_cursor_from_id(last_id, cursor);
     json_t *answer = json_pack("{s:o, s:o}", "items", items, "next_cursor",
                                json_array_size(items) == call->limit ? json_string(cursor) : json_null());
-    succeed(reply, 200, answer, 0);
+    succeed(reply, 200, answer, 0, 0);
 }
 
 static void get(struct db *db, const struct admin_entity *entity, const struct admin_call *call, struct admin_reply *reply)
@@ -177,7 +189,7 @@ static void get(struct db *db, const struct admin_entity *entity, const struct a
         fail(reply, GW_ERR_ENTITY_NOT_FOUND, NULL);
         return;
     }
-    succeed(reply, 200, doc, (uint64_t)json_integer_value(json_object_get(doc, "version")));
+    succeed(reply, 200, doc, (uint64_t)json_integer_value(json_object_get(doc, "version")), 1);
 }
 
 /* ---- writing ---- */
@@ -262,7 +274,7 @@ static int store_and_audit(struct write_ctx *w, uint64_t id, const json_t *doc, 
         return -1;
     }
     json_t *after = NULL;
-    const char *name = admin_doc_string(doc, "name");
+    const char *name = key_of(w->entity, doc);
     if (w->entity->load(w->db, name, &after, &ignored_id, &department_id) != 1) {
         internal(w->reply, w->db, "read back");
         return -1;
@@ -282,7 +294,10 @@ static int store_and_audit(struct write_ctx *w, uint64_t id, const json_t *doc, 
         internal(w->reply, w->db, "audit");
         return -1;
     }
-    succeed(w->reply, before == NULL ? 201 : 200, after, w->version);
+    /* e.g. a new client's secret: in this answer only, never in the audit record above */
+    if (w->refs.reply_extra != NULL)
+        json_object_update(after, w->refs.reply_extra);
+    succeed(w->reply, before == NULL ? 201 : 200, after, w->version, 1);
     return 0;
 }
 
@@ -308,13 +323,13 @@ static int create(struct write_ctx *w)
     json_t *doc = candidate(w->call->body);
     int rc = validate(w->entity, doc, w->reply);
     if (rc == 0)
-        rc = check_name_free(w, admin_doc_string(doc, "name"));
+        rc = check_name_free(w, key_of(w->entity, doc));
     if (rc == 0)
         rc = check(w, 0, doc);
     if (rc == 0)
         rc = store_and_audit(w, 0, doc, NULL, "create");
     if (rc == 0)
-        w->reply->location = xasprintf("/admin/v1/%s/%s", w->entity->collection, admin_doc_string(doc, "name"));
+        w->reply->location = xasprintf("/admin/v1/%s/%s", w->entity->collection, key_of(w->entity, doc));
     json_decref(doc);
     return rc;
 }
@@ -339,7 +354,7 @@ static int delete_row(struct write_ctx *w, uint64_t id, uint64_t department_id, 
 {
     if (check_unreferenced(w, id) != 0)
         return -1;
-    if (w->entity->remove(w->db, id) != 0) {
+    if (w->entity->remove(w->db, id, w->call->name) != 0) {
         if (db_errno(w->db) == 1451)
             fail(w->reply, GW_ERR_IN_USE, NULL);
         else
@@ -359,7 +374,7 @@ static int delete_row(struct write_ctx *w, uint64_t id, uint64_t department_id, 
         internal(w->reply, w->db, "audit");
         return -1;
     }
-    succeed(w->reply, 204, NULL, 0);
+    succeed(w->reply, 204, NULL, 0, 0);
     return 0;
 }
 
@@ -429,6 +444,7 @@ static void write_entity(struct db *db, const struct admin_entity *entity, const
     }
     int rc = call->method == ADMIN_POST ? create(&w) : change(&w);
     free(w.refs.scope_ids);
+    json_decref(w.refs.reply_extra);
     if (rc != 0) {
         db_rollback(db);
         return;

@@ -147,8 +147,9 @@ static int store(struct db *db, uint64_t id, const json_t *doc, const struct adm
     return rc;
 }
 
-static int remove_row(struct db *db, uint64_t id)
+static int remove_row(struct db *db, uint64_t id, const char *key)
 {
+    (void)key;
     return db_exec(db, 0, "DELETE FROM departments WHERE id = ?", DB_ARGS(db_uint(id)));
 }
 

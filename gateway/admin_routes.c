@@ -342,8 +342,9 @@ static int store(struct db *db, uint64_t id, const json_t *doc, const struct adm
     return rc == 0 ? store_scopes(db, id, refs) : -1;
 }
 
-static int remove_row(struct db *db, uint64_t id)
+static int remove_row(struct db *db, uint64_t id, const char *key)
 {
+    (void)key;
     return db_exec(db, 0, "DELETE FROM routes WHERE id = ?", DB_ARGS(db_uint(id)));
 }
 

@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include "common/base64url.h"
+
 #include "gateway/admin_entity.h"
 
 int admin_put_text(json_t *doc, const char *key, struct db_result *res, size_t col)
@@ -101,5 +103,40 @@ int admin_time_to_sql(const char *since, char out[32])
     memcpy(out, since, len - 1);
     out[len - 1] = '\0';
     out[10] = ' ';
+    return 0;
+}
+
+void admin_cursor_from_id(uint64_t id, char out[ADMIN_CURSOR_BUFSIZE])
+{
+    unsigned char bytes[9] = {'i'};
+    for (int i = 8; i >= 1; i--, id >>= 8)
+        bytes[i] = (unsigned char)(id & 0xff);
+    out[base64url_encode(bytes, sizeof(bytes), out)] = '\0';
+}
+
+void admin_cursor_from_key(const char *key, char out[ADMIN_CURSOR_BUFSIZE])
+{
+    unsigned char bytes[ADMIN_KEY_MAX + 1] = {'k'};
+    size_t len = strnlen(key, ADMIN_KEY_MAX);
+    memcpy(bytes + 1, key, len);
+    out[base64url_encode(bytes, len + 1, out)] = '\0';
+}
+
+int admin_cursor_parse(const char *text, struct admin_call *call)
+{
+    unsigned char bytes[BASE64URL_DECODED_MAX(ADMIN_CURSOR_BUFSIZE)];
+    size_t len = strlen(text);
+    long n = len < ADMIN_CURSOR_BUFSIZE ? base64url_decode(text, len, bytes) : -1;
+    if (n == 9 && bytes[0] == 'i') {
+        call->after_id = 0;
+        for (int i = 1; i <= 8; i++)
+            call->after_id = call->after_id << 8 | bytes[i];
+        return 0;
+    }
+    if (n < 2 || n > ADMIN_KEY_MAX + 1 || bytes[0] != 'k' || memchr(bytes + 1, '\0', (size_t)n - 1) != NULL)
+        return -1;
+    memcpy(call->after_key, bytes + 1, (size_t)n - 1);
+    call->after_key[n - 1] = '\0';
+    call->cursor_is_key = 1;
     return 0;
 }

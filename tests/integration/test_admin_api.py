@@ -13,6 +13,7 @@ unknown service, 409 in_use), route overlaps and namespaces, cursor
 pagination, and the audit log: every write leaves exactly one record, failed
 writes none, and no token or secret ever appears in one."""
 
+import base64
 import json
 import os
 import re
@@ -41,6 +42,7 @@ class AdminApiTest(unittest.TestCase):
         with open(cls.cli_config, "w") as f:
             json.dump({"database": {"dsn": cls.db.dsn}, "identity": identity}, f)
         cls.cli_ok("migrate", "--config", cls.cli_config)
+        cls.cli_ok("keys", "rotate", "--if-none", "--config", cls.cli_config)  # client secrets are tried at /oauth/token
         cls.upstream = lib.Upstream("demo")
         cls.upstream.__enter__()
         cfg = lib.make_config([lib.service("demo", [cls.upstream])], [lib.route("demo", "/demo/", "demo")],
@@ -371,6 +373,99 @@ class AdminApiTest(unittest.TestCase):
                    expect=204)
         self.assertEqual(self.db.query("SELECT COUNT(*) FROM admin_tokens t LEFT JOIN admin_accounts a ON a.id = t.account_id "
                                        "WHERE a.id IS NULL"), [("0",)])
+
+    def client_token(self, client_id, secret):
+        pair = base64.b64encode(("%s:%s" % (client_id, secret)).encode()).decode()
+        status, _, body = lib.http_request("POST", self.gw.public_url + "/oauth/token", body=b"grant_type=client_credentials",
+                                           headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                    "Authorization": "Basic " + pair})
+        return status, json.loads(body) if body else None
+
+    def test_clients(self):
+        self.write("POST", "/scopes", self.platform, {"name": "cl:sz", "department": "sz-tax", "display_name": "s"}, expect=201)
+        self.write("POST", "/scopes", self.platform, {"name": "cl:gz", "department": "gz-tax", "display_name": "g"}, expect=201)
+        body = {"client_id": "sz-backend", "name": "深圳税务后台", "kind": "department_service", "department": "sz-tax",
+                "allowed_scopes": ["cl:sz", "openid"]}
+        status, h, created = self.write("POST", "/clients", self.sz, body, expect=201)
+        secret = created["client_secret"]
+        self.assertEqual(h["location"], "/admin/v1/clients/sz-backend")
+        self.assertEqual(created["grant_types"], ["client_credentials"])
+        # the secret works, and is never shown again nor recorded
+        status, answer = self.client_token("sz-backend", secret)
+        self.assertEqual(status, 200, answer)
+        got = self.call("GET", "/clients/sz-backend", self.sz)[2]
+        self.assertNotIn("client_secret", got)
+        everything = json.dumps(self.db.query("SELECT * FROM audit_log"))
+        self.assertNotIn(secret, everything)
+        self.assertNotIn(self.db.query("SELECT secret_hash FROM oauth_clients WHERE client_id = 'sz-backend'")[0][0], everything)
+        # rules a schema cannot express
+        status, _, answer = self.write("POST", "/clients", self.sz, dict(body, client_id="sz-2", allowed_scopes=["cl:gz", "x:y"]),
+                                       expect=400)
+        self.assertEqual([p["pointer"] for p in answer["error"]["problems"]], ["/allowed_scopes/0", "/allowed_scopes/1"])
+        status, _, answer = self.write("POST", "/clients", self.sz, dict(body, client_id="sz-3", confidential=False), expect=400)
+        self.assertEqual(answer["error"]["problems"][0]["pointer"], "/confidential")
+        status, _, answer = self.write("POST", "/clients", self.sz,
+                                       dict(body, client_id="sz-4", kind="web", grant_types=["authorization_code"],
+                                            redirect_uris=["http://evil.example/cb"]), expect=400)
+        self.assertEqual(answer["error"]["problems"][0]["pointer"], "/redirect_uris/0")
+        # ownership: third parties and other departments are the platform's or theirs
+        self.write("POST", "/clients", self.sz, {"client_id": "third", "name": "x", "kind": "third_party"}, expect=403)
+        self.write("POST", "/clients", self.sz, dict(body, client_id="sz-5", department="gz-tax", allowed_scopes=[]), expect=403)
+        self.write("POST", "/clients", self.platform, {"client_id": "third", "name": "x", "kind": "third_party"}, expect=201)
+        self.assertEqual(self.call("GET", "/clients/third", self.sz)[0], 404)
+        self.assertEqual(self.call("GET", "/clients/third", self.auditor)[0], 200)
+        names = [c["client_id"] for c in self.call("GET", "/clients?limit=500", self.sz)[2]["items"]]
+        self.assertEqual(names, ["sz-backend"])
+        self.write("POST", "/clients", self.auditor, dict(body, client_id="au"), expect=403)
+        self.assertEqual(self.call("GET", "/clients", self.operator)[0], 403)
+        # client_id and confidential stay; other members change
+        tag = self.etag("/clients/sz-backend", self.sz)
+        self.write("PATCH", "/clients/sz-backend", self.sz, {"confidential": False}, {"If-Match": tag}, expect=400)
+        self.write("PUT", "/clients/sz-backend", self.sz, dict(body, client_id="renamed"), {"If-Match": tag}, expect=400)
+        _, h, patched = self.write("PATCH", "/clients/sz-backend", self.sz, {"cors_origins": ["https://app.example.gov.cn"]},
+                                   {"If-Match": tag}, expect=200)
+        self.assertEqual(patched["cors_origins"], ["https://app.example.gov.cn"])
+        self.assertNotIn("client_secret", patched)
+        # rotation: a new secret once; the previous one keeps working for the overlap
+        status, h, rotated = self.write("POST", "/clients/sz-backend/secret", self.sz, {"overlap_s": 300}, expect=200)
+        self.assertNotEqual(rotated["client_secret"], secret)
+        self.assertIsNotNone(rotated["previous_secret_expires_at"])
+        self.assertEqual(self.client_token("sz-backend", rotated["client_secret"])[0], 200)
+        self.assertEqual(self.client_token("sz-backend", secret)[0], 200)
+        audit = self.call("GET", "/audit-log?entity_type=client&entity_key=sz-backend", self.auditor)[2]["items"]
+        self.assertEqual(audit[-1]["action"], "rotate_secret")
+        self.assertEqual(audit[-1]["after"]["secret"], "rotated")
+        self.assertNotIn(rotated["client_secret"], json.dumps(self.db.query("SELECT * FROM audit_log")))
+        status, _, again = self.write("POST", "/clients/sz-backend/secret", self.sz, {}, expect=200)
+        self.assertEqual(self.client_token("sz-backend", rotated["client_secret"])[0], 401)
+        self.assertEqual(self.client_token("sz-backend", again["client_secret"])[0], 200)
+        self.write("POST", "/clients/third/secret", self.sz, {}, expect=404)
+        self.write("POST", "/clients/sz-backend/secret", self.auditor, {}, expect=403)
+        self.write("POST", "/clients/sz-backend/secret", self.sz, {"overlap_s": 10 ** 7}, expect=400)
+        # a client registered before the registry has version 0, a valid ETag
+        self.cli_ok("clients", "add", "--config", self.cli_config, "--id", "legacy", "--name", "l", "--kind", "web", "--public",
+                    "--grants", "authorization_code")
+        status, h, legacy = self.call("GET", "/clients/legacy", self.platform)
+        self.assertEqual((status, h["etag"], legacy["version"]), (200, '"0"', 0))
+        self.write("PATCH", "/clients/legacy", self.platform, {"department": "gd"}, {"If-Match": '"0"'}, expect=200)
+        self.write("POST", "/clients/legacy/secret", self.platform, {}, expect=400)
+        # paging by client_id
+        seen, cursor, cursors = [], None, []
+        while True:
+            page = self.call("GET", "/clients?limit=2" + ("&cursor=" + cursor if cursor else ""), self.platform)[2]
+            seen += [c["client_id"] for c in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+            cursors.append(cursor)
+        self.assertEqual(seen, sorted(seen))
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertTrue({"legacy", "sz-backend", "third"} <= set(seen))
+        self.assertTrue(cursors)
+        # a cursor belongs to the kind of list that made it
+        self.assertEqual(self.call("GET", "/scopes?cursor=" + cursors[0], self.platform)[0], 400)
+        self.assertEqual(self.call("GET", "/audit-log?cursor=" + cursors[0], self.platform)[0], 400)
+        self.write("DELETE", "/clients/third", self.platform, None, {"If-Match": self.etag("/clients/third")}, expect=204)
 
     # ---- ETag and If-Match
 
