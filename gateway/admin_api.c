@@ -266,9 +266,14 @@ static void send_error(struct request_ctx *rc, const struct admin_job *job)
     if (info->status == 503)
         add_header(req, H2O_TOKEN_RETRY_AFTER, "1");
     rc->error_code = info->code;
+    /* the catalogue's sentences follow Accept-Language as everywhere else; details and problems are English */
+    h2o_iovec_t accept = request_header(req, H2O_STRLIT("accept-language"));
+    int zh = job->reply.detail == NULL && error_language_from_accept(accept.base, accept.len) == LANGUAGE_ZH;
+    add_header(req, H2O_TOKEN_CONTENT_LANGUAGE, zh ? "zh-CN" : "en");
+    add_header(req, H2O_TOKEN_VARY, "Accept-Language");
+    const char *message = job->reply.detail != NULL ? job->reply.detail : zh ? info->message_zh : info->message_en;
     struct strbuf body = STRBUF_INIT;
-    error_envelope_append_problems(&body, info->code, job->reply.detail != NULL ? job->reply.detail : info->message_en,
-                                   rc->request_id.base, rc->request_id.len, &job->reply.problems);
+    error_envelope_append_problems(&body, info->code, message, rc->request_id.base, rc->request_id.len, &job->reply.problems);
     send_answer(rc, info->status, info->reason, &body);
 }
 

@@ -175,6 +175,9 @@ class AdminApiTest(unittest.TestCase):
                 self.assertTrue(h["www-authenticate"].startswith("Bearer"))
         status, h, _ = self.call("GET", "/departments", None, headers={"Authorization": "Basic cm9vdDpyb290"})
         self.assertEqual(status, 401)
+        status, h, answer = self.call("GET", "/departments", None, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        self.assertEqual((status, h["content-language"]), (401, "zh-CN"))
+        self.assertIn("管理令牌", answer["error"]["message"])
         # a disabled account's token stops working
         token = self.admin("leaver", "auditor")
         self.assertEqual(self.call("GET", "/departments", token)[0], 200)
