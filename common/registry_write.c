@@ -4,7 +4,7 @@
 
 #include "common/json_diff.h"
 
-const char *const registry_read_only_members[] = {"version", "created_at", "updated_at", NULL};
+const char *const registry_read_only_members[] = {"id", "version", "created_at", "updated_at", NULL};
 
 int registry_write_begin(struct db *db, uint64_t *version)
 {

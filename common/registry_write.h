@@ -43,7 +43,7 @@ struct registry_audit {
 /* Appends one audit row for `version` inside the open transaction. 0 or -1 (db_error()). */
 int registry_audit_append(struct db *db, uint64_t version, const struct registry_audit *audit);
 
-/* The read-only members every registry entity has, which audit diffs leave out. */
+/* The read-only members of registry entities (id: route namespaces), which requests may not set and audit diffs leave out. */
 extern const char *const registry_read_only_members[];
 
 #endif

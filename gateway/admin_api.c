@@ -14,8 +14,9 @@
 
 #define AUDIT_LOG_COLLECTION "audit-log"
 
-static const struct admin_entity *const entities[] = {&admin_departments,   &admin_services, &admin_routes, &admin_scopes,
-                                                      &admin_rate_policies, &admin_accounts, &admin_clients};
+static const struct admin_entity *const entities[] = {&admin_departments, &admin_services,        &admin_routes,
+                                                      &admin_scopes,      &admin_rate_policies,   &admin_accounts,
+                                                      &admin_clients,     &admin_route_namespaces};
 
 struct admin_job {
     struct async_request ar; /* first: the job is freed through it */

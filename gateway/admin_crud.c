@@ -23,9 +23,9 @@
 
 /* ---- schemas, compiled once ---- */
 
-static const char *const schema_files[] = {"department.schema.json", "service.schema.json",     "route.schema.json",
-                                           "scope.schema.json",      "rate_policy.schema.json", "admin_account.schema.json",
-                                           "client.schema.json"};
+static const char *const schema_files[] = {"department.schema.json", "service.schema.json",        "route.schema.json",
+                                           "scope.schema.json",      "rate_policy.schema.json",    "admin_account.schema.json",
+                                           "client.schema.json",     "route_namespace.schema.json"};
 static struct json_schema *schemas[sizeof(schema_files) / sizeof(schema_files[0])];
 static pthread_once_t schemas_once = PTHREAD_ONCE_INIT;
 
@@ -236,6 +236,7 @@ struct write_ctx {
     struct admin_reply *reply;
     uint64_t version;
     struct admin_refs refs;
+    char generated_key[24]; /* the id of a generated_key entity just written, as its key */
 };
 
 /* Resolves references and ownership of `doc` for row `id`; -1 when the reply is already an error. */
@@ -275,6 +276,10 @@ static int store_and_audit(struct write_ctx *w, uint64_t id, const json_t *doc, 
     }
     json_t *after = NULL;
     const char *name = key_of(w->entity, doc);
+    if (w->entity->generated_key) { /* route namespaces: the id the database gave is the key */
+        snprintf(w->generated_key, sizeof(w->generated_key), "%llu", (unsigned long long)(id != 0 ? id : new_id));
+        name = w->generated_key;
+    }
     if (w->entity->load(w->db, name, &after, &ignored_id, &department_id) != 1) {
         internal(w->reply, w->db, "read back");
         return -1;
@@ -323,13 +328,14 @@ static int create(struct write_ctx *w)
     json_t *doc = candidate(w->call->body);
     int rc = validate(w->entity, doc, w->reply);
     if (rc == 0)
-        rc = check_name_free(w, key_of(w->entity, doc));
+        rc = w->entity->generated_key ? 0 : check_name_free(w, key_of(w->entity, doc));
     if (rc == 0)
         rc = check(w, 0, doc);
     if (rc == 0)
         rc = store_and_audit(w, 0, doc, NULL, "create");
     if (rc == 0)
-        w->reply->location = xasprintf("/admin/v1/%s/%s", w->entity->collection, key_of(w->entity, doc));
+        w->reply->location = xasprintf("/admin/v1/%s/%s", w->entity->collection,
+                                       w->entity->generated_key ? w->generated_key : key_of(w->entity, doc));
     json_decref(doc);
     return rc;
 }

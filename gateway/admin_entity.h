@@ -95,6 +95,7 @@ struct admin_entity {
     const char *schema_file; /* e.g. "department.schema.json" */
     const char *key_member;  /* the member naming an entity in URLs: NULL for "name" (clients: "client_id") */
     int keyed_by_text;       /* 1: no surrogate id (clients); lists page by key, the cursor carries the last key */
+    int generated_key;       /* 1: no name; the id the database assigns is the key (route namespaces) */
     int department_writes;   /* 1: department admins write their own (services, scopes, routes); 0: read only */
     int platform_wide;       /* 1: entities may have no department (rate policies); department admins read those */
     int self_readable;       /* 1: admin accounts; department admins and operators read only their own */
@@ -123,6 +124,7 @@ extern const struct admin_entity admin_scopes;
 extern const struct admin_entity admin_rate_policies;
 extern const struct admin_entity admin_accounts;
 extern const struct admin_entity admin_clients;
+extern const struct admin_entity admin_route_namespaces;
 
 /* POST /admin/v1/clients/<client_id>/secret (admin_client_secret.c). */
 void admin_client_secret_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);

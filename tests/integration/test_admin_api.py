@@ -60,11 +60,11 @@ class AdminApiTest(unittest.TestCase):
         cls.gz = cls.admin("wang-fang", "department_admin", "gz-tax")
         cls.auditor = cls.admin("audit-1", "auditor")
         cls.operator = cls.admin("ops-1", "operator")
-        # route namespaces have no endpoint yet: the platform's grant, written as the API will
-        cls.db.execute("INSERT INTO route_namespaces (department_id, host, path_prefix, version) SELECT id, NULL, '/sz-tax/', 1 "
-                       "FROM departments WHERE name = 'sz-tax'")
-        cls.db.execute("INSERT INTO route_namespaces (department_id, host, path_prefix, version) SELECT id, NULL, '/gz-tax/', 1 "
-                       "FROM departments WHERE name = 'gz-tax'")
+        # where each city's department admin may put routes
+        for department in ("sz-tax", "gz-tax"):
+            status, _, answer = cls.call("POST", "/route-namespaces", cls.platform,
+                                         {"department": department, "path_prefix": "/%s/" % department})
+            assert status == 201, answer
 
     @classmethod
     def tearDownClass(cls):
@@ -469,6 +469,40 @@ class AdminApiTest(unittest.TestCase):
         self.assertEqual(self.call("GET", "/scopes?cursor=" + cursors[0], self.platform)[0], 400)
         self.assertEqual(self.call("GET", "/audit-log?cursor=" + cursors[0], self.platform)[0], 400)
         self.write("DELETE", "/clients/third", self.platform, None, {"If-Match": self.etag("/clients/third")}, expect=204)
+
+    def test_route_namespaces(self):
+        status, h, created = self.write("POST", "/route-namespaces", self.platform,
+                                        {"department": "sz-tax", "host": "sz.example.gov.cn", "path_prefix": "/ns/"}, expect=201)
+        path = "/route-namespaces/%d" % created["id"]
+        self.assertEqual(h["location"], "/admin/v1" + path)
+        # the same host and prefix as the route table compares them: one namespace
+        self.write("POST", "/route-namespaces", self.platform,
+                   {"department": "gz-tax", "host": "sz.example.gov.cn", "path_prefix": "/NS"}, expect=409)
+        self.write("POST", "/route-namespaces", self.platform, {"department": "sz-tax", "host": "SZ.example", "path_prefix": "/x/"},
+                   expect=400)
+        # department admins read their own, write none; auditors read all; operators nothing
+        self.assertEqual(self.call("GET", path, self.sz)[0], 200)
+        self.assertEqual(self.call("GET", path, self.gz)[0], 404)
+        self.assertEqual({n["department"] for n in self.call("GET", "/route-namespaces", self.sz)[2]["items"]}, {"sz-tax"})
+        self.assertEqual(self.call("GET", path, self.auditor)[0], 200)
+        self.assertEqual(self.call("GET", path, self.operator)[0], 403)
+        self.assertEqual(self.call("GET", "/route-namespaces/0", self.platform)[0], 404)
+        self.assertEqual(self.call("GET", "/route-namespaces/x", self.platform)[0], 404)
+        tag = h["etag"]
+        self.write("POST", "/route-namespaces", self.sz, {"department": "sz-tax", "path_prefix": "/more/"}, expect=403)
+        self.write("PATCH", path, self.sz, {"path_prefix": "/ns2/"}, {"If-Match": tag}, expect=403)
+        self.write("DELETE", path, self.auditor, None, {"If-Match": tag}, expect=403)
+        # a route of sz-tax inside it, on that host only
+        self.service("ns-svc", "sz-tax")
+        route = {"name": "ns-r", "host": "sz.example.gov.cn", "path_prefix": "/ns/a/", "service": "ns-svc"}
+        self.write("POST", "/routes", self.sz, dict(route, host="other.example.gov.cn"), expect=400)
+        self.write("POST", "/routes", self.sz, route, expect=201)
+        # the platform moves it; the id stays the key
+        _, h, moved = self.write("PATCH", path, self.platform, {"department": "gz-tax", "id": 999}, {"If-Match": tag}, expect=200)
+        self.assertEqual((moved["id"], moved["department"]), (created["id"], "gz-tax"))
+        self.assertEqual(self.call("GET", path, self.sz)[0], 404)
+        self.write("DELETE", path, self.platform, None, {"If-Match": h["etag"]}, expect=204)
+        self.assertEqual(self.call("GET", path, self.platform)[0], 404)
 
     # ---- ETag and If-Match
 
