@@ -206,6 +206,26 @@ static void append_member(struct strbuf *out, const char *name, const char *valu
 
 void error_envelope_append(struct strbuf *out, const char *code, const char *message, const char *request_id, size_t request_id_len)
 {
+    error_envelope_append_problems(out, code, message, request_id, request_id_len, NULL);
+}
+
+static void append_problems(struct strbuf *out, const struct problem_list *problems)
+{
+    strbuf_append_str(out, ",\"problems\":[");
+    for (size_t i = 0; i < problems->count; i++) {
+        const struct problem *p = &problems->items[i];
+        strbuf_append_str(out, i ? ",{" : "{");
+        append_member(out, "pointer", p->pointer, strlen(p->pointer));
+        strbuf_append_char(out, ',');
+        append_member(out, "message", p->message, strlen(p->message));
+        strbuf_append_char(out, '}');
+    }
+    strbuf_append_char(out, ']');
+}
+
+void error_envelope_append_problems(struct strbuf *out, const char *code, const char *message, const char *request_id,
+                                    size_t request_id_len, const struct problem_list *problems)
+{
     /* NULLs become "" so a caller's mistake still yields the documented shape. */
     if (code == NULL)
         code = "";
@@ -221,5 +241,7 @@ void error_envelope_append(struct strbuf *out, const char *code, const char *mes
     append_member(out, "message", message, strlen(message));
     strbuf_append_char(out, ',');
     append_member(out, "request_id", request_id, request_id_len);
+    if (problems != NULL && problems->count > 0)
+        append_problems(out, problems);
     strbuf_append_str(out, "}}");
 }

@@ -17,4 +17,6 @@ int cli_clients(int argc, char **argv); /* yiwang clients add|list --config FILE
 
 int cli_accounts(int argc, char **argv); /* yiwang accounts show|raise-level --config FILE */
 
+int cli_admin(int argc, char **argv); /* yiwang admin create|token --config FILE */
+
 #endif

@@ -51,6 +51,17 @@ enum gateway_error {
     GW_ERR_PASSWORD_CONTAINS_MOBILE,  /* 400 password_contains_mobile */
     GW_ERR_INVALID_ORG,               /* 400 invalid_org */
     GW_ERR_ORG_NOT_PERMITTED,         /* 403 org_not_permitted */
+    /* the admin API (/admin/v1/ on the ops listener) */
+    GW_ERR_ADMIN_UNAUTHENTICATED,  /* 401 admin_unauthenticated */
+    GW_ERR_ADMIN_FORBIDDEN,        /* 403 admin_forbidden */
+    GW_ERR_ENTITY_NOT_FOUND,       /* 404 entity_not_found */
+    GW_ERR_INVALID_BODY,           /* 400 invalid_body (with "problems") */
+    GW_ERR_INVALID_QUERY,          /* 400 invalid_query */
+    GW_ERR_UNSUPPORTED_MEDIA_TYPE, /* 415 unsupported_media_type */
+    GW_ERR_ENTITY_EXISTS,          /* 409 entity_exists */
+    GW_ERR_IN_USE,                 /* 409 in_use */
+    GW_ERR_PRECONDITION_FAILED,    /* 412 precondition_failed */
+    GW_ERR_PRECONDITION_REQUIRED,  /* 428 precondition_required */
     GW_ERR__COUNT
 };
 

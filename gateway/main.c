@@ -19,6 +19,7 @@ static void print_usage(FILE *out)
           "  keys rotate|list --config FILE   manage the keys that sign the gateway's tokens\n"
           "  clients add|list --config FILE   register the apps and services that obtain tokens\n"
           "  accounts show|raise-level --config FILE   an operator's view of a citizen's account\n"
+          "  admin create|token --config FILE   admin accounts and their API tokens\n"
           "  version                 print the version\n",
           out);
 }
@@ -42,6 +43,8 @@ static int run_command(int argc, char **argv)
         return cli_clients(argc - 2, argv + 2);
     if (strcmp(command, "accounts") == 0)
         return cli_accounts(argc - 2, argv + 2);
+    if (strcmp(command, "admin") == 0)
+        return cli_admin(argc - 2, argv + 2);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("yiwang %s\n", YIWANG_VERSION);
         return 0;

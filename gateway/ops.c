@@ -5,6 +5,7 @@
 
 #include "common/error_envelope.h"
 #include "common/strbuf.h"
+#include "gateway/admin_api.h"
 #include "gateway/errors.h"
 #include "gateway/server.h"
 
@@ -232,6 +233,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct ops_handler *handler = (struct ops_handler *)self;
     struct loop_thread *thread = loop_thread_from_context(req->conn->ctx);
+    if (admin_api_handle(req))
+        return 0;
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     int is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
                  h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));

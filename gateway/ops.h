@@ -1,5 +1,6 @@
 /*
- * ops.h — the ops listener: GET /healthz, /readyz and /metrics.
+ * ops.h — the ops listener: GET /healthz, /readyz and /metrics, and the admin
+ * API under /admin/v1/ (admin_api.h), which alone goes to the worker pool.
  *
  * Served by the event-loop threads on a separate listener (loopback by
  * default) whose accept context only knows the ops host, so these endpoints

@@ -253,7 +253,7 @@ static int route_request(struct request_ctx *rc)
     return 0;
 }
 
-static struct request_ctx *request_begin(h2o_req_t *req)
+struct request_ctx *request_begin(h2o_req_t *req)
 {
     struct loop_thread *thread = loop_thread_from_context(req->conn->ctx);
     struct request_ctx *rc = h2o_mem_alloc_shared(&req->pool, sizeof(*rc), on_request_dispose);

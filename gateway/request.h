@@ -52,6 +52,14 @@ static inline h2o_iovec_t request_header(const h2o_req_t *req, const char *name,
     return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
 }
 
+/*
+ * Starts the gateway's accounting of a request (pipeline.c): a request_ctx in
+ * the request's pool whose dispose hook counts it, writes its access-log line
+ * and detaches any async work. The admin API on the ops listener uses it too,
+ * so admin calls are access-logged and can use async_request.h.
+ */
+struct request_ctx *request_begin(h2o_req_t *req);
+
 /* Answers with the error envelope (status, code, localised message, request id). */
 void request_send_error(struct request_ctx *rc, enum gateway_error error);
 

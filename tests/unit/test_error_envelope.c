@@ -158,6 +158,24 @@ static void test_envelope_exact(void)
     strbuf_free(&sb);
 }
 
+static void test_envelope_problems(void)
+{
+    struct problem_list problems = PROBLEM_LIST_INIT;
+    struct strbuf sb = STRBUF_INIT;
+    /* an empty list adds nothing: the member is optional */
+    error_envelope_append_problems(&sb, "c", "m", "r", 1, &problems);
+    CHECK_STR_EQ(sb.data, "{\"error\":{\"code\":\"c\",\"message\":\"m\",\"request_id\":\"r\"}}");
+    strbuf_free(&sb);
+    problem_list_add(&problems, "/region_code", "must be \"6 digits\"");
+    problem_list_add(&problems, "", "unknown member");
+    error_envelope_append_problems(&sb, "invalid_body", "m", "r", 1, &problems);
+    CHECK_STR_EQ(sb.data, "{\"error\":{\"code\":\"invalid_body\",\"message\":\"m\",\"request_id\":\"r\","
+                          "\"problems\":[{\"pointer\":\"/region_code\",\"message\":\"must be \\\"6 digits\\\"\"},"
+                          "{\"pointer\":\"\",\"message\":\"unknown member\"}]}}");
+    strbuf_free(&sb);
+    problem_list_clear(&problems);
+}
+
 static void test_envelope_escaping(void)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -283,6 +301,16 @@ static void test_catalogue_codes(void)
         {GW_ERR_PASSWORD_CONTAINS_MOBILE, 400, "password_contains_mobile"},
         {GW_ERR_INVALID_ORG, 400, "invalid_org"},
         {GW_ERR_ORG_NOT_PERMITTED, 403, "org_not_permitted"},
+        {GW_ERR_ADMIN_UNAUTHENTICATED, 401, "admin_unauthenticated"},
+        {GW_ERR_ADMIN_FORBIDDEN, 403, "admin_forbidden"},
+        {GW_ERR_ENTITY_NOT_FOUND, 404, "entity_not_found"},
+        {GW_ERR_INVALID_BODY, 400, "invalid_body"},
+        {GW_ERR_INVALID_QUERY, 400, "invalid_query"},
+        {GW_ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type"},
+        {GW_ERR_ENTITY_EXISTS, 409, "entity_exists"},
+        {GW_ERR_IN_USE, 409, "in_use"},
+        {GW_ERR_PRECONDITION_FAILED, 412, "precondition_failed"},
+        {GW_ERR_PRECONDITION_REQUIRED, 428, "precondition_required"},
     };
     CHECK_INT_EQ(sizeof(expected) / sizeof(expected[0]), GW_ERR__COUNT);
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
@@ -314,6 +342,7 @@ int main(void)
     test_language_malformed();
     test_envelope_exact();
     test_envelope_escaping();
+    test_envelope_problems();
     test_catalogue_complete();
     test_catalogue_codes();
     return TEST_REPORT();
