@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The registry end to end, as operators use it: a route created through node
+A's admin API serves on node B within a second, a change through the API moves
+traffic on both nodes, and a route deleted through the API stops serving on
+both (docs/registry.md §3–§5). test_registry_sync.py covers the sync with rows
+written in SQL and test_admin_api.py the API on one node; this test joins the
+two, so a write that forgot to bump the registry version would fail here."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import yiwang_testlib as lib  # noqa: E402
+from mariadb_fixture import MariaDB  # noqa: E402
+
+LIMIT_S = 1.0
+
+
+class RegistryAdminFlowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory(prefix="yiwang-e2e-")
+        cls.db = MariaDB()
+        master = os.path.join(cls.dir.name, "master.key")
+        with open(os.open(master, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        identity = {"issuer": "https://id.example.gov.cn", "master_key_file": master}
+        cli_config = os.path.join(cls.dir.name, "cli.json")
+        with open(cli_config, "w") as f:
+            json.dump({"database": {"dsn": cls.db.dsn}, "identity": identity}, f)
+        for args in (("migrate",), ("keys", "rotate", "--if-none")):
+            subprocess.run([lib.YIWANG_BIN, *args, "--config", cli_config], check=True, capture_output=True, timeout=60)
+        out = subprocess.run([lib.YIWANG_BIN, "admin", "create", "--config", cli_config, "--name", "root", "--role",
+                              "platform_admin"], check=True, capture_output=True, text=True, timeout=60).stdout
+        cls.token = out.split()[1]
+        cls.blue, cls.green = lib.Upstream("blue"), lib.Upstream("green")
+        for upstream in (cls.blue, cls.green):
+            upstream.__enter__()
+        cfg = lib.make_config([], [], database={"dsn": cls.db.dsn, "pool_size": 2}, identity=identity,
+                              registry={"source": "database"})
+        cls.a, cls.b = lib.Gateway(cfg), lib.Gateway(cfg)
+
+    @classmethod
+    def tearDownClass(cls):
+        for node in (cls.a, cls.b):
+            code = node.stop()
+            stderr = node.stderr()
+            node.close()
+            assert code == 0 and "Sanitizer" not in stderr and "runtime error:" not in stderr, (code, stderr[-4000:])
+        for upstream in (cls.blue, cls.green):
+            upstream.__exit__(None, None, None)
+        cls.db.close()
+        cls.dir.cleanup()
+
+    def admin(self, method, path, body=None, etag=None):
+        headers = {"Authorization": "Bearer " + self.token}
+        if body is not None:
+            headers["Content-Type"] = "application/merge-patch+json" if method == "PATCH" else "application/json"
+        if etag is not None:
+            headers["If-Match"] = etag
+        status, h, raw = lib.http_request(method, self.a.ops_url + "/admin/v1" + path,
+                                          body=json.dumps(body) if body is not None else None, headers=headers)
+        return status, h, json.loads(raw) if raw else None
+
+    def created(self, path, body):
+        status, h, answer = self.admin("POST", path, body)
+        self.assertEqual(status, 201, answer)
+        return h["etag"]
+
+    def served_by(self, node, path):
+        status, _, raw = lib.http_request("GET", node.public_url + path)
+        return status, (json.loads(raw).get("service") if status == 200 else None)
+
+    def wait_all(self, path, expected, started):
+        """Both nodes answer `expected` ((status, upstream name)) within LIMIT_S of `started`."""
+        for node in (self.b, self.a):
+            lib.wait_until(lambda: self.served_by(node, path) == expected, timeout=5, interval=0.02,
+                           message="%s on %s" % (expected, node.public_url))
+        elapsed = time.monotonic() - started
+        self.assertLess(elapsed, LIMIT_S, "%s reached both nodes in %.3f s" % (expected, elapsed))
+        return elapsed
+
+    def test_create_change_delete_through_the_api(self):
+        self.created("/departments", {"name": "sz-hrss", "display_name": "深圳市人力资源和社会保障局", "region_code": "440300"})
+        for name, upstream in (("blue", self.blue), ("green", self.green)):
+            self.created("/services", {"name": name, "department": "sz-hrss",
+                                       "targets": [{"host": "127.0.0.1", "port": upstream.port}]})
+        self.assertEqual(self.served_by(self.b, "/e2e/ping")[0], 404)
+
+        started = time.monotonic()
+        etag = self.created("/routes", {"name": "e2e", "path_prefix": "/e2e/", "service": "blue", "strip_prefix": True})
+        created_in = self.wait_all("/e2e/ping", (200, "blue"), started)
+
+        started = time.monotonic()
+        status, h, answer = self.admin("PATCH", "/routes/e2e", {"service": "green"}, etag)
+        self.assertEqual(status, 200, answer)
+        moved_in = self.wait_all("/e2e/ping", (200, "green"), started)
+
+        started = time.monotonic()
+        status, _, answer = self.admin("DELETE", "/routes/e2e", etag=h["etag"])
+        self.assertEqual(status, 204, answer)
+        deleted_in = self.wait_all("/e2e/ping", (404, None), started)
+        print("propagation through the admin API: create %.3f s, change %.3f s, delete %.3f s"
+              % (created_in, moved_in, deleted_in), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
