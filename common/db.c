@@ -200,6 +200,19 @@ int db_error_is_connection_lost(const struct db *db)
     return code_is_connection_lost(db->err_code);
 }
 
+int db_error_is_unavailable(const struct db *db)
+{
+    switch (db->err_code) {
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_UNKNOWN_HOST:
+    case CR_SERVER_HANDSHAKE_ERR:
+        return 1;
+    default:
+        return code_is_connection_lost(db->err_code);
+    }
+}
+
 /* ================================================================ connections */
 
 static unsigned ms_to_whole_seconds(unsigned ms)

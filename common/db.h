@@ -101,6 +101,7 @@ const char *db_error(const struct db *db);            /* "" when the last call s
 int db_error_is_duplicate_key(const struct db *db);   /* 1062: a UNIQUE or PRIMARY KEY already has that value */
 int db_error_is_retryable_txn(const struct db *db);   /* 1213 deadlock / 1205 lock wait timeout: rerun the transaction */
 int db_error_is_connection_lost(const struct db *db); /* the connection broke; the statement may or may not have run */
+int db_error_is_unavailable(const struct db *db);     /* connection lost, or the server cannot be reached at all */
 
 /* ---- statements ------------------------------------------------------------- */
 

@@ -197,18 +197,37 @@ static int authenticate(struct admin_job *job, struct db *db)
     return -1;
 }
 
+static void run(struct admin_job *job, struct db *db);
+
+/*
+ * An unreachable database is the registry being unavailable, not a fault of the gateway: the nodes keep serving the
+ * last snapshot, and the caller is told to retry (503 registry_unavailable with Retry-After), whichever step found it.
+ */
 static void work(struct async_request *ar, struct worker_ctx *ctx)
 {
     struct admin_job *job = (struct admin_job *)ar;
     const char *db_err = NULL;
     struct db *db = worker_ctx_db(ctx, &db_err);
-    if (db == NULL || !ar->server->has_identity_keys) {
-        log_error("admin API: %s", db == NULL ? db_err : "no master key");
+    if (db == NULL) {
+        log_error("admin API: %s", db_err);
+        set_error(&job->reply, GW_ERR_REGISTRY_UNAVAILABLE);
+        return;
+    }
+    if (!ar->server->has_identity_keys) {
+        log_error("admin API: no master key: admin tokens cannot be checked");
         set_error(&job->reply, GW_ERR_GATEWAY_OVERLOADED);
         return;
     }
+    run(job, db);
+    if (job->reply.error == (int)GW_ERR_INTERNAL && db_error_is_unavailable(db))
+        set_error(&job->reply, GW_ERR_REGISTRY_UNAVAILABLE);
+}
+
+static void run(struct admin_job *job, struct db *db)
+{
     if (authenticate(job, db) != 0)
         return;
+    const struct async_request *ar = &job->ar;
     job->call.node_max_body_bytes = ar->snapshot->config->limits.max_body_bytes;
     job->call.token_key = ar->server->identity_keys.token_hash;
     const struct admin_entity *entity = find_entity(job->call.collection);

@@ -120,6 +120,10 @@ static const struct gateway_error_info catalogue[GW_ERR__COUNT] = {
     [GW_ERR_PRECONDITION_REQUIRED] = {428, "Precondition Required", "precondition_required",
                                       "This change needs If-Match with the entity's ETag.",
                                       "此修改需要携带对象 ETag 的 If-Match。"},
+    [GW_ERR_REGISTRY_UNAVAILABLE] = {503, "Service Unavailable", "registry_unavailable",
+                                     "The registry database is unavailable; the gateway keeps serving the last configuration. "
+                                     "Please retry later.",
+                                     "注册中心数据库暂时不可用，网关继续使用最近的配置，请稍后重试。"},
 };
 
 const struct gateway_error_info *gateway_error_info(enum gateway_error error)

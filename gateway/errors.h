@@ -62,6 +62,7 @@ enum gateway_error {
     GW_ERR_IN_USE,                 /* 409 in_use */
     GW_ERR_PRECONDITION_FAILED,    /* 412 precondition_failed */
     GW_ERR_PRECONDITION_REQUIRED,  /* 428 precondition_required */
+    GW_ERR_REGISTRY_UNAVAILABLE,   /* 503 registry_unavailable */
     GW_ERR__COUNT
 };
 

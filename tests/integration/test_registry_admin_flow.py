@@ -109,5 +109,58 @@ class RegistryAdminFlowTest(unittest.TestCase):
               % (created_in, moved_in, deleted_in), file=sys.stderr)
 
 
+
+class AdminWhileTheDatabaseIsDownTest(unittest.TestCase):
+    """MariaDB stopped: the node keeps serving its last snapshot, and admin writes and reads fail with a clear 503
+    registry_unavailable (not a 500, not a hang); MariaDB back: the API works again."""
+
+    def test_admin_api_answers_503_while_the_database_is_down(self):
+        from test_registry_sync import PrivateMariaDB
+        server = PrivateMariaDB()
+        server.start()
+        work = tempfile.TemporaryDirectory(prefix="yiwang-e2e-down-")
+        node = None
+        try:
+            dsn = server.database("down")
+            master = os.path.join(work.name, "master.key")
+            with open(os.open(master, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+            identity = {"issuer": "https://id.example.gov.cn", "master_key_file": master}
+            cli_config = os.path.join(work.name, "cli.json")
+            with open(cli_config, "w") as f:
+                json.dump({"database": {"dsn": dsn}, "identity": identity}, f)
+            subprocess.run([lib.YIWANG_BIN, "migrate", "--config", cli_config], check=True, capture_output=True, timeout=60)
+            token = subprocess.run([lib.YIWANG_BIN, "admin", "create", "--config", cli_config, "--name", "root", "--role",
+                                    "platform_admin"], check=True, capture_output=True, text=True, timeout=60).stdout.split()[1]
+            node = lib.Gateway(lib.make_config([], [], database={"dsn": dsn, "pool_size": 1}, identity=identity,
+                                               registry={"source": "database"}))
+            auth = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+            body = json.dumps({"name": "gd", "display_name": "广东省", "region_code": "440000"})
+            status, _, raw = lib.http_request("POST", node.ops_url + "/admin/v1/departments", body=body, headers=auth)
+            self.assertEqual(status, 201, raw)
+
+            server.stop()
+            for method, path, data in (("POST", "/departments", json.dumps({"name": "sz", "display_name": "深圳市",
+                                                                              "region_code": "440300"})),
+                                       ("GET", "/departments", None)):
+                started = time.monotonic()
+                status, headers, raw = lib.http_request(method, node.ops_url + "/admin/v1" + path, body=data,
+                                                        headers=auth, timeout=30)
+                self.assertEqual(status, 503, raw)
+                self.assertEqual(json.loads(raw)["error"]["code"], "registry_unavailable")
+                self.assertIn("retry-after", {k.lower() for k in headers})
+                self.assertLess(time.monotonic() - started, 10)
+
+            server.start()
+            lib.wait_until(lambda: lib.http_request("GET", node.ops_url + "/admin/v1/departments", headers=auth)[0] == 200,
+                           timeout=20, interval=0.2, message="the admin API to work again")
+        finally:
+            if node is not None:
+                node.stop()
+                node.close()
+            server.close()
+            work.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()

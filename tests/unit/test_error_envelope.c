@@ -311,6 +311,7 @@ static void test_catalogue_codes(void)
         {GW_ERR_IN_USE, 409, "in_use"},
         {GW_ERR_PRECONDITION_FAILED, 412, "precondition_failed"},
         {GW_ERR_PRECONDITION_REQUIRED, 428, "precondition_required"},
+        {GW_ERR_REGISTRY_UNAVAILABLE, 503, "registry_unavailable"},
     };
     CHECK_INT_EQ(sizeof(expected) / sizeof(expected[0]), GW_ERR__COUNT);
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
