@@ -2,15 +2,19 @@
 """The registry end to end, as operators use it: a route created through node
 A's admin API serves on node B within a second, a change through the API moves
 traffic on both nodes, and a route deleted through the API stops serving on
-both (docs/registry.md §3–§5). test_registry_sync.py covers the sync with rows
+both; h2load against node B sees no failed request while A's admin API makes
+a burst of changes; and with MariaDB stopped the API answers 503
+registry_unavailable (docs/registry.md §3–§5). test_registry_sync.py covers the sync with rows
 written in SQL and test_admin_api.py the API on one node; this test joins the
 two, so a write that forgot to bump the registry version would fail here."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -108,6 +112,45 @@ class RegistryAdminFlowTest(unittest.TestCase):
         print("propagation through the admin API: create %.3f s, change %.3f s, delete %.3f s"
               % (created_in, moved_in, deleted_in), file=sys.stderr)
 
+    def test_zero_failed_requests_during_a_burst_of_admin_changes(self):
+        """h2load against node B while node A's admin API makes twenty changes to other routes: not one request may
+        fail, and B must really have rebuilt its snapshot under the load."""
+        self.created("/departments", {"name": "gz-tax", "display_name": "广州市税务局", "region_code": "440100"})
+        self.created("/services", {"name": "steady", "department": "gz-tax",
+                                   "targets": [{"host": "127.0.0.1", "port": self.blue.port}]})
+        self.created("/services", {"name": "other", "department": "gz-tax",
+                                   "targets": [{"host": "127.0.0.1", "port": self.green.port}]})
+        self.created("/routes", {"name": "steady", "path_prefix": "/steady/", "service": "steady"})
+        self.wait_all("/steady/x", (200, "blue"), time.monotonic())
+        generation = json.loads(lib.http_request("GET", self.b.ops_url + "/readyz")[2]).get("generation")
+        result = {}
+        load = threading.Thread(target=lambda: result.update(run=subprocess.run(
+            ["h2load", "-D", "6", "-c", "4", "--h1", self.b.public_url + "/steady/x"],
+            capture_output=True, text=True, timeout=60)))
+        load.start()
+        time.sleep(0.5)
+        etags = {}
+        for i in range(20):
+            name = "burst%d" % (i // 2)
+            if i % 2 == 0:
+                etags[name] = self.created("/routes", {"name": name, "path_prefix": "/%s/" % name, "service": "other"})
+            else:
+                status, _, answer = self.admin("DELETE", "/routes/" + name, etag=etags[name])
+                self.assertEqual(status, 204, answer)
+            time.sleep(0.2)
+        load.join(timeout=70)
+        self.assertFalse(load.is_alive(), "h2load did not finish")
+        out = result["run"].stdout
+        found = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+                          r"(\d+) errored, (\d+) timeout", out)
+        codes = re.search(r"status codes: (\d+) 2xx", out)
+        self.assertIsNotNone(found, out)
+        _, _, done, succeeded, failed, errored, timeouts = map(int, found.groups())
+        self.assertGreater(done, 1000, out)
+        self.assertEqual((failed, errored, timeouts, succeeded, int(codes.group(1))), (0, 0, 0, done, done), out)
+        after = json.loads(lib.http_request("GET", self.b.ops_url + "/readyz")[2]).get("generation")
+        self.assertGreaterEqual(after - generation, 5, "node B rebuilt its snapshot under the load")
+        print("burst of 20 admin changes: %d requests to node B, all 2xx" % done, file=sys.stderr)
 
 
 class AdminWhileTheDatabaseIsDownTest(unittest.TestCase):
