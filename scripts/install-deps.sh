@@ -13,6 +13,8 @@ packages=(
     curl nghttp2-client openssl ca-certificates python3
     # an independent OpenID Connect client for tests/integration/test_oidc_conformance.py
     python3-authlib python3-requests
+    # an independent JSON Schema validator for tests/integration/test_openapi_responses.py
+    python3-yaml python3-jsonschema
     clang-format cppcheck
 )
 # Node.js is used for API-description tooling. A node or npm that came from
