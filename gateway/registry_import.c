@@ -86,25 +86,37 @@ static void add_rebased(struct import *im, const char *prefix, const struct prob
 
 /* ---- comparing an item with its row ---- */
 
-/* Fills the defaults `schema` declares for members `doc` leaves out, into nested objects too, so that an item written
+/* `node`, or the definition its local "$ref" ("#/$defs/route_auth") names in `root`. */
+static const json_t *dereference(const json_t *root, const json_t *node)
+{
+    const char *ref = json_string_value(json_object_get(node, "$ref"));
+    if (ref == NULL || strncmp(ref, "#/$defs/", 8) != 0)
+        return node;
+    const json_t *target = json_object_get(json_object_get(root, "$defs"), ref + 8);
+    return target != NULL ? target : node;
+}
+
+/* Fills the defaults the schema declares for members `doc` leaves out, into nested objects too, so that an item written
  * with or without a default compares equal to the row (which may store it either way). */
-static void fill_defaults(const json_t *schema, json_t *doc)
+static void fill_defaults(const json_t *root, const json_t *schema, json_t *doc)
 {
     const json_t *properties = json_object_get(schema, "properties"), *property;
     const char *member;
     json_object_foreach((json_t *)properties, member, property)
     {
         json_t *value = json_object_get(doc, member);
-        const json_t *fallback = json_object_get(property, "default");
+        const json_t *object = dereference(root, property), *fallback = json_object_get(property, "default");
+        if (fallback == NULL)
+            fallback = json_object_get(object, "default");
         if (value == NULL && fallback != NULL) {
             json_object_set_new(doc, member, json_deep_copy(fallback));
-        } else if (json_object_get(property, "properties") != NULL) {
+        } else if (json_object_get(object, "properties") != NULL) {
             if (value == NULL) {
                 value = json_object();
                 json_object_set_new(doc, member, value);
             }
             if (json_is_object(value))
-                fill_defaults(property, value);
+                fill_defaults(root, object, value);
         }
     }
 }
@@ -143,7 +155,11 @@ static json_t *comparable(const struct section_state *st, const json_t *doc)
     for (const char *const *m = registry_read_only_members; *m != NULL; m++)
         json_object_del(copy, *m);
     json_object_del(copy, "previous_secret_expires_at"); /* belongs to the secret, which import never touches */
-    fill_defaults(st->schema, copy);
+    fill_defaults(st->schema, st->schema, copy);
+    /* a default the schema states only in words: a rate policy's burst is its requests (admin_rate_policies.c) */
+    if (json_object_get(copy, "burst") == NULL && json_object_get(copy, "requests") != NULL &&
+        json_object_get(copy, "per_s") != NULL)
+        json_object_set(copy, "burst", json_object_get(copy, "requests"));
     sort_strings(json_object_get(copy, "methods"));
     sort_strings(json_object_get(json_object_get(copy, "auth"), "scopes"));
     return copy;
