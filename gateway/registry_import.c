@@ -149,7 +149,7 @@ static void sort_strings(json_t *array)
 }
 
 /* The document as compared: read-only members and rotation state out, defaults in, unordered arrays sorted. */
-static json_t *comparable(const struct section_state *st, const json_t *doc)
+static json_t *comparable(const struct section *sec, const struct section_state *st, const json_t *doc)
 {
     json_t *copy = json_deep_copy(doc);
     for (const char *const *m = registry_read_only_members; *m != NULL; m++)
@@ -157,8 +157,7 @@ static json_t *comparable(const struct section_state *st, const json_t *doc)
     json_object_del(copy, "previous_secret_expires_at"); /* belongs to the secret, which import never touches */
     fill_defaults(st->schema, st->schema, copy);
     /* a default the schema states only in words: a rate policy's burst is its requests (admin_rate_policies.c) */
-    if (json_object_get(copy, "burst") == NULL && json_object_get(copy, "requests") != NULL &&
-        json_object_get(copy, "per_s") != NULL)
+    if (sec->entity == &admin_rate_policies && json_object_get(copy, "burst") == NULL)
         json_object_set(copy, "burst", json_object_get(copy, "requests"));
     sort_strings(json_object_get(copy, "methods"));
     sort_strings(json_object_get(json_object_get(copy, "auth"), "scopes"));
@@ -369,7 +368,7 @@ static int upsert(struct import *im, size_t s, size_t index)
         goto done;
     }
     if (found == 1) {
-        json_t *was = comparable(st, before), *will = comparable(st, doc);
+        json_t *was = comparable(sec, st, before), *will = comparable(sec, st, doc);
         int same = json_equal(was, will);
         json_decref(was);
         json_decref(will);
