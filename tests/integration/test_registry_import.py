@@ -12,6 +12,7 @@ nothing and names every problem by its JSON pointer. Malformed JSON exits 2
 with the position. A node with registry.source = database serves imported
 routes within about a second."""
 
+import base64
 import copy
 import getpass
 import json
@@ -215,6 +216,20 @@ class RegistryImportTest(unittest.TestCase):
         self.assertEqual(json.loads(before)["name"], "hrss")
         self.assertIn(after, (None, "NULL"))
 
+        # a namespace is keyed by its host and prefix as the route table compares them: another department is an
+        # update of the same row (its id stays), whatever the spelling of the prefix; a missing one is deleted
+        ns_id = self.db.query("SELECT id FROM route_namespaces")[0][0]
+        doc["route_namespaces"] = [{"department": "gd", "path_prefix": "/SZ-TAX"},
+                                   {"department": "gd", "host": "gd.gov.cn", "path_prefix": "/"}]
+        out = self.import_ok(doc)
+        self.assertEqual(self.plan(out), ["create route_namespace gd.gov.cn/ (department gd)",
+                                          "update route_namespace /SZ-TAX (department gd)"])
+        self.assertEqual(self.db.query("SELECT id FROM route_namespaces WHERE host IS NULL")[0][0], ns_id)
+        doc["route_namespaces"] = doc["route_namespaces"][:1]
+        out = self.import_ok(doc)
+        self.assertEqual(self.plan(out), ["delete route_namespace gd.gov.cn/ (department gd)"])
+        self.assertIn(("route_namespace", str(ns_id)), [(r[4], r[5]) for r in self.audit_rows()])
+
         # deleting a department that is still used is refused, with nothing written
         doc2 = copy.deepcopy(doc)
         doc2["departments"] = [d for d in doc2["departments"] if d["name"] != "sz-tax"]
@@ -296,14 +311,16 @@ class RegistryImportTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
 
     def test_a_database_node_serves_imported_routes_within_a_second(self):
+        self.cli_ok("keys", "rotate", "--if-none", "--config", self.cli_config)  # for the client secret at /oauth/token
         with lib.Upstream("tax") as upstream:
             doc = base_document()
             doc["services"][1]["targets"] = [{"host": "127.0.0.1", "port": upstream.port}]
             self.import_ok({"format": "yiwang-registry/1", "departments": doc["departments"]})
-            cfg = lib.make_config([], [], database={"dsn": self.db.dsn, "pool_size": 1}, registry={"source": "database"})
+            cfg = lib.make_config([], [], database={"dsn": self.db.dsn, "pool_size": 2}, registry={"source": "database"},
+                                  identity=self.identity)
             with lib.Gateway(cfg) as gw:
                 doc["routes"][1]["auth"] = {"policy": "public"}
-                self.import_ok(doc)
+                out = self.import_ok(doc)
                 start = time.monotonic()
                 while True:
                     status, _, _ = lib.http_request("GET", gw.public_url + "/sz-tax/invoice/1")
@@ -313,6 +330,15 @@ class RegistryImportTest(unittest.TestCase):
                 elapsed = time.monotonic() - start
                 self.assertEqual(status, 200)
                 self.assertLess(elapsed, 1.5)
+                # the secret printed once is the client's real one
+                secret = [line.split(" ")[2] for line in out.splitlines() if line.startswith("client_secret sz-backend ")][0]
+                for password, expected in ((secret, 200), (secret[:-1] + "x", 401)):
+                    pair = base64.b64encode(("sz-backend:" + password).encode()).decode()
+                    status, _, body = lib.http_request("POST", gw.public_url + "/oauth/token",
+                                                       body=b"grant_type=client_credentials&scope=tax:invoice:read",
+                                                       headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                                "Authorization": "Basic " + pair})
+                    self.assertEqual(status, expected, body)
 
 
 if __name__ == "__main__":
