@@ -148,6 +148,8 @@ static void sort_strings(json_t *array)
     free(values);
 }
 
+static char *named_key(const struct section *sec, const char *key);
+
 /* The document as compared: read-only members and rotation state out, defaults in, unordered arrays sorted. */
 static json_t *comparable(const struct section *sec, const struct section_state *st, const json_t *doc)
 {
@@ -159,6 +161,13 @@ static json_t *comparable(const struct section *sec, const struct section_state 
     /* a default the schema states only in words: a rate policy's burst is its requests (admin_rate_policies.c) */
     if (sec->entity == &admin_rate_policies && json_object_get(copy, "burst") == NULL)
         json_object_set(copy, "burst", json_object_get(copy, "requests"));
+    /* a client id never changes and matches its row case-insensitively: another spelling is the same client */
+    const char *client_id = sec->entity->keyed_by_text ? admin_doc_string(copy, sec->entity->key_member) : NULL;
+    if (client_id != NULL) {
+        char *lower = named_key(sec, client_id);
+        json_object_set_new(copy, sec->entity->key_member, json_string(lower));
+        free(lower);
+    }
     sort_strings(json_object_get(copy, "methods"));
     sort_strings(json_object_get(json_object_get(copy, "auth"), "scopes"));
     return copy;

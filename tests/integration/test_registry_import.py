@@ -172,8 +172,11 @@ class RegistryImportTest(unittest.TestCase):
         self.assertEqual(self.version(), version)
         self.assertEqual(len(self.audit_rows()), audit)
         self.assertEqual(self.export(), first)
-        # the original, hand-written file (defaults left out) is unchanged as well
-        out = self.import_ok(base_document())
+        # the original, hand-written file (defaults left out) is unchanged as well, and so is a client id spelled
+        # in another case (client ids compare case-insensitively and never change)
+        doc = base_document()
+        doc["clients"][0]["client_id"] = "SZ-Backend"
+        out = self.import_ok(doc)
         self.assertIn("no changes", out)
         self.assertEqual(self.version(), version)
 
