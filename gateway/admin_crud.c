@@ -41,7 +41,7 @@ static void load_schemas(void)
     }
 }
 
-static const struct json_schema *schema_for(const char *file)
+const struct json_schema *admin_schema_for(const char *file)
 {
     pthread_once(&schemas_once, load_schemas);
     for (size_t i = 0; i < sizeof(schema_files) / sizeof(schema_files[0]); i++) {
@@ -218,7 +218,7 @@ static json_t *candidate(const json_t *body)
 
 static int validate(const struct admin_entity *entity, const json_t *doc, struct admin_reply *reply)
 {
-    const struct json_schema *schema = schema_for(entity->schema_file);
+    const struct json_schema *schema = admin_schema_for(entity->schema_file);
     if (schema == NULL) {
         fail(reply, GW_ERR_INTERNAL, NULL);
         return -1;

@@ -138,6 +138,11 @@ void admin_crud_run(struct db *db, const struct admin_entity *entity, const stru
 /* GET /admin/v1/audit-log (admin_audit_log.c). */
 void admin_audit_log_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
 
+/* The compiled, embedded schema `file` (an entity's schema_file), or NULL when it did not load (admin_crud.c). Import
+ * validates its items with the same compiled schemas as the API. */
+struct json_schema;
+const struct json_schema *admin_schema_for(const char *file);
+
 /* ---- helpers shared by the entity modules (admin_rows.c) ---- */
 
 /* Sets `key` to the column as a string / unsigned integer / ISO 8601 UTC time; SQL NULL leaves the member out. */

@@ -9,6 +9,7 @@
 int cli_serve(int argc, char **argv);         /* yiwang serve --config FILE */
 int cli_config(int argc, char **argv);        /* yiwang config check FILE | export --config FILE */
 int cli_config_export(int argc, char **argv); /* yiwang config export --config FILE (cli_config_export.c) */
+int cli_config_import(int argc, char **argv); /* yiwang config import FILE [--dry-run] --config FILE (cli_config_import.c) */
 int cli_migrate(int argc, char **argv);       /* yiwang migrate --config FILE */
 
 int cli_keys(int argc, char **argv); /* yiwang keys rotate|list --config FILE */

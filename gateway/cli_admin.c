@@ -67,21 +67,6 @@ static void set_actor(struct admin_args *a)
     snprintf(a->actor, sizeof(a->actor), "cli:%s", user != NULL ? user : "unknown");
 }
 
-static int load_key(const struct config *config, unsigned char key[SECRETS_KEY_LEN])
-{
-    char reason[256];
-    if (config->identity.master_key_file == NULL) {
-        fputs("yiwang admin: identity.master_key_file is not configured\n", stderr);
-        return -1;
-    }
-    struct secrets_master *master = secrets_master_load(config->identity.master_key_file, reason, sizeof(reason));
-    int rc = master != NULL ? secrets_derive(master, SECRETS_LABEL_TOKEN_HASH, key) : -1;
-    if (rc != 0)
-        fprintf(stderr, "yiwang admin: %s\n", master == NULL ? reason : "cannot derive the token hash key");
-    secrets_master_free(master);
-    return rc;
-}
-
 /* 1 and *id when the row exists, 0 when not, -1 on error. */
 static int find_id(struct db *db, const char *sql, const char *name, uint64_t *id)
 {
@@ -176,7 +161,7 @@ static int run(struct db *db, const struct config *config, void *arg)
     }
     unsigned char key[SECRETS_KEY_LEN];
     char token[ADMIN_TOKEN_BUFSIZE];
-    if (load_key(config, key) != 0)
+    if (cli_load_token_key("yiwang admin", config, key) != 0)
         return 1;
     set_actor(a);
     int rc = write_account(db, a, key, token);

@@ -39,3 +39,18 @@ int cli_run_with_database(const char *prog, const char *config_path, cli_databas
     config_free(config);
     return rc;
 }
+
+int cli_load_token_key(const char *prog, const struct config *config, unsigned char key[SECRETS_KEY_LEN])
+{
+    char reason[256];
+    if (config->identity.master_key_file == NULL) {
+        fprintf(stderr, "%s: identity.master_key_file is not configured\n", prog);
+        return -1;
+    }
+    struct secrets_master *master = secrets_master_load(config->identity.master_key_file, reason, sizeof(reason));
+    int rc = master != NULL ? secrets_derive(master, SECRETS_LABEL_TOKEN_HASH, key) : -1;
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", prog, master == NULL ? reason : "cannot derive the token hash key");
+    secrets_master_free(master);
+    return rc;
+}

@@ -6,6 +6,7 @@
 #ifndef YIWANG_GATEWAY_CLI_COMMON_H
 #define YIWANG_GATEWAY_CLI_COMMON_H
 
+#include "auth/secrets.h"
 #include "common/config.h"
 #include "common/db.h"
 
@@ -18,5 +19,9 @@ typedef int (*cli_database_command)(struct db *db, const struct config *config, 
 /* Loads the config, opens its database, runs `command`, closes everything. Exit status: the command's, 2 for a bad
  * config, 1 when the database cannot be opened (the reason printed after `prog`). */
 int cli_run_with_database(const char *prog, const char *config_path, cli_database_command command, void *args);
+
+/* Derives the token-hash key (client secrets and admin tokens are hashed under it) from identity.master_key_file.
+ * 0, or -1 with the reason printed after `prog`. */
+int cli_load_token_key(const char *prog, const struct config *config, unsigned char key[SECRETS_KEY_LEN]);
 
 #endif

@@ -1,7 +1,6 @@
 /*
  * cli_config.c — `yiwang config <subcommand>`: offline work on configuration
- * files. A small dispatcher, so that later subcommands (import, export) are
- * one table entry each.
+ * files. A small dispatcher: each subcommand is one table entry.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +18,11 @@ static void print_usage(FILE *out)
           "               (exit 0 if valid, 2 if not)\n"
           "  export --config FILE\n"
           "               print the service registry in the database of FILE as one JSON document\n"
-          "               (docs/registry.md; no secrets, no admin accounts)\n",
+          "               (docs/registry.md; no secrets, no admin accounts)\n"
+          "  import FILE [--dry-run] --config FILE\n"
+          "               make the registry match FILE (an export) in one registry write; prints the plan,\n"
+          "               every problem as 'FILE: /json/pointer: message' (exit 1, nothing written), and\n"
+          "               the secret of each new confidential client once. --dry-run writes nothing\n",
           out);
 }
 
@@ -46,6 +49,7 @@ static const struct {
 } subcommands[] = {
     {"check", config_check},
     {"export", cli_config_export},
+    {"import", cli_config_import},
 };
 
 int cli_config(int argc, char **argv)
