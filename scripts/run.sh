@@ -13,6 +13,9 @@
 # survives between runs), the config plus its DSN is written to
 # var/yiwang.demo.json and used instead, and the server is stopped on exit.
 # Either way `yiwang migrate` brings the schema up to date before the gateway starts.
+# With the demo config, the demo's departments, services and routes are then
+# imported into the registry from docs/demo/registry.json (`yiwang config
+# import`; a second run changes nothing), and the gateway follows the registry.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 build=${YIWANG_BUILD_DIR:-build}
@@ -61,6 +64,9 @@ import json, sys
 source, dsn, target = sys.argv[1:]
 config = json.load(open(source, encoding="utf-8"))
 config["database"] = {"dsn": dsn}
+# a config without services and routes of its own (the demo's) takes them from the registry in this database
+if not config.get("services") and not config.get("routes") and "registry" not in config:
+    config["registry"] = {"source": "database", "cache_file": "var/registry-cache.json"}
 with open(target, "w", encoding="utf-8") as f:
     json.dump(config, f, ensure_ascii=False, indent=2)
     f.write("\n")
@@ -69,6 +75,11 @@ PY
     config=var/yiwang.demo.json
 fi
 "$build/yiwang" migrate --config "$config"
+# The demo's departments, services and routes live in the registry: loaded (or brought back to the file) the way
+# operators load theirs. A config of your own (YIWANG_CONFIG) keeps whatever registry it has.
+if [ -z "${YIWANG_CONFIG:-}" ]; then
+    "$build/yiwang" config import docs/demo/registry.json --config "$config"
+fi
 
 # The master key seals the signing keys (and, later, citizens' ID numbers) in the database. It never enters the
 # database; a real deployment keeps it in a secrets store. The demo makes one on first run.

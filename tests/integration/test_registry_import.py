@@ -304,6 +304,22 @@ class RegistryImportTest(unittest.TestCase):
         self.assertIn("/services/2/name: 'hrss' appears more than once", result.stderr)
         self.assertEqual(self.snapshot(), state)
 
+    def test_the_demo_registry_imports_once(self):
+        """docs/demo/registry.json is what scripts/run.sh imports: it loads, and importing it again changes nothing."""
+        demo = os.path.join(lib.SOURCE_DIR, "docs", "demo", "registry.json")
+        result = self.cli("config", "import", demo, "--config", self.cli_config)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        exported = self.export()
+        self.assertEqual([s["name"] for s in exported["services"]], ["hrss", "tax"])
+        routes = {r["name"]: r for r in exported["routes"]}
+        self.assertEqual(sorted(routes), ["hrss", "hrss-me", "tax"])
+        self.assertEqual(routes["hrss-me"]["auth"]["policy"], "user")  # the demo's sign-in examples call it
+        before = self.snapshot()
+        again = self.cli("config", "import", demo, "--config", self.cli_config)
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertIn("no changes", again.stdout)
+        self.assertEqual(self.snapshot(), before)
+
     def test_malformed_json_exits_2_with_the_position(self):
         state = self.snapshot()
         result = self.import_file('{"format": "yiwang-registry/1",\n "departments": [}\n')
