@@ -226,6 +226,8 @@ static void work(struct async_request *ar, struct worker_ctx *ctx)
             admin_tokens_run(db, &job->call, &job->reply);
         else if (entity == &admin_clients && job->call.sub_id == NULL)
             admin_client_secret_run(db, &job->call, &job->reply);
+        else if (entity == &admin_services && job->call.sub_id == NULL)
+            admin_service_openapi_run(db, &job->call, &job->reply);
         else
             set_error(&job->reply, GW_ERR_NOT_FOUND);
     } else {
