@@ -54,7 +54,7 @@ struct registry_update {
     uint64_t version;
     int64_t synced_at_ms;
     int from_cache;
-    json_t *sections; /* {"services": [...], "routes": [...]}, owned */
+    json_t *sections; /* {"services": [...], "routes": [...], "catalog": {...}, "registry_version": n}, owned */
 };
 
 struct registry_sync;

@@ -457,7 +457,11 @@ static struct snapshot *build_with(struct server *server, const char *text, size
         return NULL;
     if (server->current != NULL)
         warn_restart_only_changes(server->boot_config, config);
-    return snapshot_build(config, server->current, key_sync_keys(server->keys), server->metrics, server->generation + 1, problems);
+    struct snapshot *snapshot =
+        snapshot_build(config, server->current, key_sync_keys(server->keys), server->metrics, server->generation + 1, problems);
+    if (snapshot != NULL)
+        snapshot_add_catalog(snapshot, server->registry != NULL ? sections : NULL);
+    return snapshot;
 }
 
 /* The same with the registry being served: what SIGHUP and key changes rebuild. */
