@@ -52,7 +52,7 @@ def public_document(spec):
     components = {}
     for kind, name in sorted(used):
         components.setdefault(kind, {})[name] = spec["components"][kind][name]
-    tags = [t for t in spec.get("tags", []) if t["name"] in ("identity", "sign-in")]
+    tags = [t for t in spec.get("tags", []) if t["name"] in ("identity", "sign-in", "catalog")]
     return {"openapi": spec["openapi"], "info": spec["info"], "servers": spec["servers"], "tags": tags,
             "paths": paths, "components": components}
 

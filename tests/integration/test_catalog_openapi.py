@@ -303,6 +303,32 @@ class CatalogOpenApiTest(unittest.TestCase):
                                         headers={"Content-Type": "application/json"})
         self.assertEqual(status, 405)
 
+    def test_file_source(self):
+        """With registry.source = file the catalog lists the file's routes, with no departments or scopes."""
+        cfg = lib.make_config([lib.service("hrss", [self.upstream])],
+                              [lib.route("hrss", "/hrss/", "hrss", methods=["GET"], strip_prefix=True,
+                                         auth={"policy": "public"})])  # no identity section: served all the same
+        gw = lib.Gateway(cfg)
+        try:
+            status, h, raw = lib.http_request("GET", gw.public_url + "/v1/catalog")
+            self.assertEqual(status, 200, raw)
+            self.assertTrue(h["etag"].startswith('"file-'), h["etag"])
+            catalog = json.loads(raw)
+            self.assertEqual((catalog["source"], catalog["departments"], catalog["scopes"]), ("file", [], []))
+            self.assertEqual(catalog["services"], [{"name": "hrss", "routes": [{
+                "path_prefix": "/hrss/", "methods": ["GET", "HEAD"],
+                "auth": {"policy": "public", "scopes": [], "min_acr": 0}}]}])
+            self.assertNotIn("127.0.0.1", raw.decode())
+            status, _, raw = lib.http_request("GET", gw.public_url + "/openapi.json")
+            self.assertEqual(status, 200)
+            self.assertIn("/v1/catalog", json.loads(raw)["paths"])
+        finally:
+            code = gw.stop()
+            stderr = gw.stderr()
+            gw.close()
+            self.assertEqual(code, 0, stderr[-3000:])
+            self.assertNotIn("Sanitizer", stderr)
+
     # ---- the merged document
 
     def test_merged_document(self):
@@ -313,7 +339,8 @@ class CatalogOpenApiTest(unittest.TestCase):
         self.assertTrue(doc["openapi"].startswith("3.1."))
         paths = doc["paths"]
         # the gateway's own public endpoints, and none of the ops or admin ones
-        for own in ("/oauth/token", "/oauth/authorize", "/.well-known/openid-configuration", "/v1/auth/login"):
+        for own in ("/oauth/token", "/oauth/authorize", "/.well-known/openid-configuration", "/v1/auth/login", "/v1/catalog",
+                    "/openapi.json"):
             self.assertIn(own, paths)
         self.assertFalse([p for p in paths if p.startswith("/admin/") or p in ("/healthz", "/readyz", "/metrics")])
         # re-rooted: strip_prefix puts the service's paths under the prefix; only the route's methods
