@@ -33,7 +33,7 @@
 struct document_row {
     uint64_t service_id, department_id, version;
     int has_document;
-    char *text;       /* malloc'ed, when has_document */
+    char *text; /* malloc'ed, when has_document */
     char sha256[65];
     uint64_t size;
 };
@@ -159,8 +159,8 @@ static json_t *audit_view(const char *sha256, uint64_t size)
     return json_pack("{s:s,s:I}", "sha256", sha256, "size_bytes", (json_int_t)size);
 }
 
-static int audit(struct db *db, const struct admin_call *call, uint64_t version, const char *action,
-                 const struct document_row *row, json_t *after)
+static int audit(struct db *db, const struct admin_call *call, uint64_t version, const char *action, const struct document_row *row,
+                 json_t *after)
 {
     json_t *before = row->has_document ? audit_view(row->sha256, row->size) : NULL;
     struct registry_audit record = {.actor = call->who.name,
@@ -228,13 +228,13 @@ static int put(struct db *db, const struct admin_call *call, uint64_t version, c
     }
     char sha[65];
     sha256_hex(text, len, sha);
-    int rc = sha[0] != '\0' ? db_exec(db, 0,
-                                      "INSERT INTO service_openapi (service_id, document, sha256, size_bytes, version) "
-                                      "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE document = VALUES(document), "
-                                      "sha256 = VALUES(sha256), size_bytes = VALUES(size_bytes), version = VALUES(version)",
-                                      DB_ARGS(db_uint(row->service_id), db_textn(text, len), db_text(sha), db_uint(len),
-                                              db_uint(version)))
-                            : -1;
+    int rc = sha[0] != '\0'
+                 ? db_exec(db, 0,
+                           "INSERT INTO service_openapi (service_id, document, sha256, size_bytes, version) "
+                           "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE document = VALUES(document), "
+                           "sha256 = VALUES(sha256), size_bytes = VALUES(size_bytes), version = VALUES(version)",
+                           DB_ARGS(db_uint(row->service_id), db_textn(text, len), db_text(sha), db_uint(len), db_uint(version)))
+                 : -1;
     free(text);
     json_t *after = audit_view(sha, len);
     if (rc != 0 || audit(db, call, version, row->has_document ? "replace" : "create", row, after) != 0) {
@@ -252,7 +252,7 @@ static int put(struct db *db, const struct admin_call *call, uint64_t version, c
 }
 
 static int delete_document(struct db *db, const struct admin_call *call, uint64_t version, const struct document_row *row,
-                  struct admin_reply *reply)
+                           struct admin_reply *reply)
 {
     if (db_exec(db, 0, "DELETE FROM service_openapi WHERE service_id = ?", DB_ARGS(db_uint(row->service_id))) != 0 ||
         audit(db, call, version, "delete", row, NULL) != 0)
@@ -310,8 +310,7 @@ void admin_service_openapi_run(struct db *db, const struct admin_call *call, str
         fail(reply, GW_ERR_METHOD_NOT_ALLOWED);
         return;
     }
-    if (call->who.role == ADMIN_ROLE_OPERATOR ||
-        (call->who.role == ADMIN_ROLE_AUDITOR && call->method != ADMIN_GET)) {
+    if (call->who.role == ADMIN_ROLE_OPERATOR || (call->who.role == ADMIN_ROLE_AUDITOR && call->method != ADMIN_GET)) {
         fail(reply, GW_ERR_ADMIN_FORBIDDEN);
         return;
     }

@@ -8,8 +8,8 @@ static const struct {
     unsigned bit;
     const char *name;
 } method_names[] = {
-    {HTTP_METHOD_GET, "GET"},       {HTTP_METHOD_HEAD, "HEAD"},     {HTTP_METHOD_POST, "POST"},       {HTTP_METHOD_PUT, "PUT"},
-    {HTTP_METHOD_PATCH, "PATCH"},   {HTTP_METHOD_DELETE, "DELETE"}, {HTTP_METHOD_OPTIONS, "OPTIONS"},
+    {HTTP_METHOD_GET, "GET"},     {HTTP_METHOD_HEAD, "HEAD"},     {HTTP_METHOD_POST, "POST"},       {HTTP_METHOD_PUT, "PUT"},
+    {HTTP_METHOD_PATCH, "PATCH"}, {HTTP_METHOD_DELETE, "DELETE"}, {HTTP_METHOD_OPTIONS, "OPTIONS"},
 };
 
 json_t *catalog_methods(unsigned methods)
@@ -37,8 +37,9 @@ static json_t *public_route(const struct route_config *route)
         json_object_set_new(out, "host", json_string(route->host));
     json_object_set_new(out, "path_prefix", json_string(route->path_prefix));
     json_object_set_new(out, "methods", catalog_methods(route->methods));
-    json_object_set_new(out, "auth", json_pack("{s:s,s:o,s:i}", "policy", policy_name(route->auth.policy), "scopes", scopes,
-                                               "min_acr", (int)route->auth.min_acr));
+    json_object_set_new(out, "auth",
+                        json_pack("{s:s,s:o,s:i}", "policy", policy_name(route->auth.policy), "scopes", scopes, "min_acr",
+                                  (int)route->auth.min_acr));
     return out;
 }
 

@@ -86,12 +86,12 @@ static void add_security_scheme(json_t *doc, const struct config *config, const 
     char *authorize = issuer_url(config, "/oauth/authorize"), *token = issuer_url(config, "/oauth/token");
     char *refresh = issuer_url(config, "/oauth/token");
     json_t *scopes = scope_names(config, registry);
-    json_t *scheme = json_pack(
-        "{s:s,s:s,s:s,s:{s:{s:s,s:s,s:s,s:O},s:{s:s,s:O}}}", "type", "oauth2", "description",
-        "Access tokens issued by the gateway. People sign in through the authorization code flow, which requires PKCE "
-        "(S256); services acting for themselves use client credentials. Send the token as `Authorization: Bearer`.",
-        "x-usePkce", "SHA-256", "flows", "authorizationCode", "authorizationUrl", authorize, "tokenUrl", token, "refreshUrl", refresh,
-        "scopes", scopes, "clientCredentials", "tokenUrl", token, "scopes", scopes);
+    json_t *scheme =
+        json_pack("{s:s,s:s,s:s,s:{s:{s:s,s:s,s:s,s:O},s:{s:s,s:O}}}", "type", "oauth2", "description",
+                  "Access tokens issued by the gateway. People sign in through the authorization code flow, which requires PKCE "
+                  "(S256); services acting for themselves use client credentials. Send the token as `Authorization: Bearer`.",
+                  "x-usePkce", "SHA-256", "flows", "authorizationCode", "authorizationUrl", authorize, "tokenUrl", token,
+                  "refreshUrl", refresh, "scopes", scopes, "clientCredentials", "tokenUrl", token, "scopes", scopes);
     json_object_set_new(member_object(member_object(doc, "components"), "securitySchemes"), SCHEME, scheme);
     json_decref(scopes);
     free(authorize);
@@ -111,14 +111,27 @@ static json_t *route_security(const struct route_config *route)
 
 /* ---- one service's document, renamed ---- */
 
-/* "#/components/schemas/Invoice..." → "#/components/schemas/<service>_Invoice...", everywhere in `node`. */
-static void rewrite_refs(json_t *node, const char *service)
+/* "#/components/schemas/Invoice..." as "#/components/schemas/<service>_Invoice..." (malloc'ed), or NULL when `ref`
+ * is not a local component reference. */
+static char *renamed_ref(const char *ref, const char *service)
 {
     static const char prefix[] = "#/components/";
+    if (ref == NULL || strncmp(ref, prefix, sizeof(prefix) - 1) != 0)
+        return NULL;
+    const char *kind_end = strchr(ref + sizeof(prefix) - 1, '/');
+    return kind_end != NULL ? xasprintf("%.*s/%s_%s", (int)(kind_end - ref), ref, service, kind_end + 1) : NULL;
+}
+
+/* Rewrites every local component reference in `node`: `$ref` values and a discriminator's `mapping` values. */
+static void rewrite_refs(json_t *node, const char *service)
+{
     if (json_is_array(node)) {
         size_t i;
         json_t *value;
-        json_array_foreach(node, i, value) rewrite_refs(value, service);
+        json_array_foreach(node, i, value)
+        {
+            rewrite_refs(value, service);
+        }
         return;
     }
     if (!json_is_object(node))
@@ -127,17 +140,25 @@ static void rewrite_refs(json_t *node, const char *service)
     json_t *value;
     json_object_foreach(node, key, value)
     {
-        const char *ref = json_string_value(value);
-        const char *kind_end = ref != NULL && strncmp(ref, prefix, sizeof(prefix) - 1) == 0
-                                   ? strchr(ref + sizeof(prefix) - 1, '/')
-                                   : NULL;
-        if (strcmp(key, "$ref") == 0 && kind_end != NULL) {
-            char *renamed = xasprintf("%.*s/%s_%s", (int)(kind_end - ref), ref, service, kind_end + 1);
+        char *renamed = strcmp(key, "$ref") == 0 ? renamed_ref(json_string_value(value), service) : NULL;
+        if (renamed != NULL) {
             json_object_set_new(node, key, json_string(renamed));
             free(renamed);
-        } else {
-            rewrite_refs(value, service);
+            continue;
         }
+        if (strcmp(key, "mapping") == 0 && json_is_object(value) && json_is_string(json_object_get(node, "propertyName"))) {
+            const char *name;
+            json_t *target;
+            json_object_foreach(value, name, target)
+            {
+                char *mapped = renamed_ref(json_string_value(target), service);
+                if (mapped != NULL)
+                    json_object_set_new(value, name, json_string(mapped));
+                free(mapped);
+            }
+            continue;
+        }
+        rewrite_refs(value, service);
     }
 }
 
@@ -174,8 +195,8 @@ static json_t *prepare(const json_t *document, const char *service)
 struct merge {
     const struct config *config;
     json_t *doc;
-    json_t *paths;          /* doc.paths */
-    json_t *operation_ids;  /* every id in use: {"id": true} */
+    json_t *paths;           /* doc.paths */
+    json_t *operation_ids;   /* every id in use: {"id": true} */
     json_t *merged_services; /* services whose components are already in doc: {"name": true} */
 };
 
@@ -268,7 +289,9 @@ static void merge_components(struct merge *m, const json_t *prepared, const char
     const char *kind;
     json_t *members;
     json_object_foreach(json_object_get(prepared, "components"), kind, members)
+    {
         json_object_update_missing(member_object(components, kind), members);
+    }
     char *description = xasprintf("The %s service, as its department documents it.", service);
     json_array_append_new(json_object_get(m->doc, "tags"), json_pack("{s:s,s:s}", "name", service, "description", description));
     free(description);
@@ -309,7 +332,8 @@ char *openapi_merge_build(const struct config *config, const json_t *registry, s
                         json_string("The gateway's sign-in and token endpoints, and every department API it publishes, "
                                     "at the paths and with the security the gateway applies."));
     if (config->identity.issuer != NULL)
-        json_object_set_new(doc, "servers", json_pack("[{s:s,s:s}]", "url", config->identity.issuer, "description", "The gateway."));
+        json_object_set_new(doc, "servers",
+                            json_pack("[{s:s,s:s}]", "url", config->identity.issuer, "description", "The gateway."));
     add_security_scheme(doc, config, registry);
     collect_operation_ids(&m);
     const json_t *documents = json_object_get(registry, "openapi");

@@ -14,7 +14,8 @@
  *  - operationIds become "<service>_<id>" (and stay unique when one service
  *    is reachable under two prefixes);
  *  - components are renamed "<service>_<name>" and every local $ref of the
- *    document is rewritten to match, so two services' "Invoice" never clash;
+ *    document (and discriminator mapping) is rewritten to match, so two
+ *    services' "Invoice" never clash;
  *  - security comes from the route, not from the document: an OAuth 2.0
  *    scheme "yiwang" (authorization code with PKCE and client credentials,
  *    URLs under the issuer) with the route's scopes, none for public routes.

@@ -65,6 +65,11 @@ const json_t *registry_sync_sections(const struct registry_sync *sync)
     return sync->sections;
 }
 
+uint64_t registry_sync_version(const struct registry_sync *sync)
+{
+    return sync->version;
+}
+
 static size_t section_size(const json_t *sections, const char *key)
 {
     return json_array_size(json_object_get(sections, key));
@@ -126,8 +131,7 @@ static int load(struct registry_sync *sync, struct registry_update *update, char
         json_decref(catalog);
         return -1;
     }
-    update->sections = json_pack("{s:o,s:o,s:o,s:I}", "services", services, "routes", routes, "catalog", catalog,
-                                 "registry_version", (json_int_t)update->version);
+    update->sections = json_pack("{s:o,s:o,s:o}", "services", services, "routes", routes, "catalog", catalog);
     update->synced_at_ms = wall_clock_ms();
     return 0;
 }
@@ -278,8 +282,9 @@ int registry_sync_read_cache(struct registry_sync *sync, struct registry_update 
     update->synced_at_ms = synced_at;
     /* a cache written before the catalog existed has none: the node serves an empty catalog until the database answers */
     json_t *catalog = json_object_get(doc, "catalog");
-    update->sections = json_pack("{s:O,s:O,s:O?,s:I}", "services", services, "routes", routes, "catalog",
-                                 json_is_object(catalog) ? catalog : NULL, "registry_version", version);
+    update->sections = json_pack("{s:O,s:O}", "services", services, "routes", routes);
+    if (json_is_object(catalog))
+        json_object_set(update->sections, "catalog", catalog);
     json_decref(doc);
     return 0;
 }

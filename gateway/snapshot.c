@@ -139,7 +139,7 @@ static uint64_t fnv1a(const char *text, size_t len)
     return h;
 }
 
-void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections)
+void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections, uint64_t version)
 {
     const json_t *registry = NULL;
     json_t *empty = NULL;
@@ -151,7 +151,6 @@ void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections)
     snapshot->catalog = catalog_build(snapshot->config, registry, &snapshot->catalog_len);
     snapshot->openapi = openapi_merge_build(snapshot->config, registry, &snapshot->openapi_len);
     json_decref(empty);
-    uint64_t version = (uint64_t)json_integer_value(json_object_get(sections, "registry_version"));
     uint64_t openapi_hash = fnv1a(snapshot->openapi, snapshot->openapi_len);
     /* The catalog is the registry's content alone, so its version names it. The OpenAPI document also depends on
      * the file (the issuer) and the binary (the gateway's own paths): a hash keeps its ETag honest across those. */

@@ -70,10 +70,10 @@ struct snapshot *snapshot_build(struct config *config, const struct snapshot *pr
                                 struct metrics_registry *metrics, uint64_t generation, struct problem_list *problems);
 /*
  * Builds the public catalog and the merged OpenAPI document into a snapshot just built (docs/registry.md §8).
- * `sections` is the registry being served (registry_sync.h: its "catalog" and "registry_version"), or NULL when the
- * config file is the source. Main thread, before the snapshot is published.
+ * `sections` is the registry being served (registry_sync.h: its "catalog") and `version` its registry version, or
+ * NULL when the config file is the source. Main thread, before the snapshot is published.
  */
-void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections);
+void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections, uint64_t version);
 void snapshot_retain(struct snapshot *snapshot);
 void snapshot_release(struct snapshot *snapshot);
 

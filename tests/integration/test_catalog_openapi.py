@@ -56,7 +56,13 @@ INVOICE_DOC = {
         "schemas": {
             "Invoice": {"type": "object", "properties": {"id": {"type": "string"},
                                                          "lines": {"type": "array", "items": {"$ref": "#/components/schemas/Line"}}}},
-            "Line": {"type": "object", "properties": {"amount": {"type": "string"}}},
+            "Line": {"type": "object", "properties": {"amount": {"type": "string"},
+                                                      "payment": {"$ref": "#/components/schemas/Payment"}}},
+            "Payment": {"oneOf": [{"$ref": "#/components/schemas/Card"}, {"$ref": "#/components/schemas/Transfer"}],
+                        "discriminator": {"propertyName": "kind", "mapping": {"card": "#/components/schemas/Card",
+                                                                              "transfer": "#/components/schemas/Transfer"}}},
+            "Card": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}},
+            "Transfer": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}},
             "Error": {"type": "object", "properties": {"message": {"type": "string"}}},
         },
         "securitySchemes": {"internal": {"type": "http", "scheme": "basic"}},
@@ -376,6 +382,9 @@ class CatalogOpenApiTest(unittest.TestCase):
                     walk(v)
         walk(doc)
         self.assertIn("#/components/schemas/sz-invoice_Line", refs)
+        mapping = schemas["sz-invoice_Payment"]["discriminator"]["mapping"]
+        self.assertEqual(mapping["card"], "#/components/schemas/sz-invoice_Card")
+        refs.extend(mapping.values())
         for ref in refs:
             self.assertTrue(ref.startswith("#/"), ref)
             target = doc
