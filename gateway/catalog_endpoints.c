@@ -62,6 +62,8 @@ static void serve(struct request_ctx *rc, const char *body, size_t len, const ch
 int catalog_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t path_len)
 {
     const struct snapshot *snapshot = rc->holder->snapshot;
+    if (snapshot->catalog == NULL || snapshot->openapi == NULL)
+        return 0; /* a snapshot built without snapshot_add_catalog: routes answer as before */
     if (h2o_memis(path, path_len, H2O_STRLIT("/v1/catalog"))) {
         serve(rc, snapshot->catalog, snapshot->catalog_len, snapshot->catalog_etag);
         return 1;
