@@ -245,6 +245,8 @@ static void run(struct admin_job *job, struct db *db)
             admin_tokens_run(db, &job->call, &job->reply);
         else if (entity == &admin_clients && job->call.sub_id == NULL)
             admin_client_secret_run(db, &job->call, &job->reply);
+        else if (entity == &admin_services && job->call.sub_id == NULL)
+            admin_service_openapi_run(db, &job->call, &job->reply);
         else
             set_error(&job->reply, GW_ERR_NOT_FOUND);
     } else {

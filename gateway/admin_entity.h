@@ -129,6 +129,9 @@ extern const struct admin_entity admin_route_namespaces;
 /* POST /admin/v1/clients/<client_id>/secret (admin_client_secret.c). */
 void admin_client_secret_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
 
+/* GET|PUT|DELETE /admin/v1/services/<name>/openapi (admin_service_openapi.c). */
+void admin_service_openapi_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
+
 /* /admin/v1/admin-accounts/<name>/tokens[/<id>] (admin_tokens_api.c). */
 void admin_tokens_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
 

@@ -4,6 +4,7 @@
 
 #include "gateway/auth_api.h"
 #include "gateway/browser_flow.h"
+#include "gateway/catalog_endpoints.h"
 #include "gateway/oauth_introspect.h"
 #include "gateway/oauth_revoke.h"
 #include "gateway/oauth_token.h"
@@ -88,6 +89,9 @@ static int dispatch_sign_in_api(struct request_ctx *rc, const char *path, size_t
 int identity_endpoint_dispatch(struct request_ctx *rc, const char *path, size_t path_len)
 {
     const struct snapshot *snapshot = rc->holder->snapshot;
+    /* the catalog and the OpenAPI document describe the routes too, so they exist without an identity section */
+    if (catalog_endpoint_dispatch(rc, path, path_len))
+        return 1;
     if (snapshot->config->identity.issuer == NULL)
         return 0;
     if (h2o_memis(path, path_len, H2O_STRLIT("/.well-known/jwks.json"))) {

@@ -14,6 +14,8 @@
  * /v1/auth/password, the sign-in API for first-party apps (auth_api.h);
  * GET|POST /oauth/authorize, POST /oauth/login and POST /oauth/consent, the
  * browser sign-in flow (browser_flow.h).
+ * GET /v1/catalog and GET /openapi.json (catalog_endpoints.h), which are
+ * served also without an identity section.
  * A route under /v1/auth/ other than these three is still served by its
  * route.
  *

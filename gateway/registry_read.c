@@ -233,3 +233,91 @@ json_t *registry_read_routes(struct db *db, enum registry_route_members members,
     json_decref(index);
     return routes;
 }
+
+/* ---- the catalog ---- */
+
+static json_t *read_departments(struct db *db, char **err)
+{
+    struct db_result *res = db_query(db, 0,
+                                     "SELECT d.name, d.display_name, d.region_code, p.name FROM departments d "
+                                     "LEFT JOIN departments p ON p.id = d.parent_id ORDER BY d.name",
+                                     DB_NO_ARGS);
+    json_t *departments = json_array();
+    int row = res != NULL ? 1 : -1;
+    while (row == 1 && (row = db_result_next(res)) == 1) {
+        json_t *department = json_object();
+        json_array_append_new(departments, department);
+        if (optional_text(res, 0, department, "name") != 0 || optional_text(res, 1, department, "display_name") != 0 ||
+            optional_text(res, 2, department, "region_code") != 0 || optional_text(res, 3, department, "parent") != 0)
+            row = -1;
+    }
+    if (row == 0)
+        return departments;
+    *err = db_failure(db, "cannot read departments");
+    json_decref(departments);
+    return NULL;
+}
+
+static json_t *read_scopes(struct db *db, char **err)
+{
+    struct db_result *res = db_query(db, 0,
+                                     "SELECT sc.name, sc.display_name, d.name FROM scopes sc "
+                                     "JOIN departments d ON d.id = sc.department_id ORDER BY sc.name",
+                                     DB_NO_ARGS);
+    json_t *scopes = json_array();
+    int row = res != NULL ? 1 : -1;
+    while (row == 1 && (row = db_result_next(res)) == 1) {
+        json_t *scope = json_object();
+        json_array_append_new(scopes, scope);
+        if (optional_text(res, 0, scope, "name") != 0 || optional_text(res, 1, scope, "display_name") != 0 ||
+            optional_text(res, 2, scope, "department") != 0)
+            row = -1;
+    }
+    if (row == 0)
+        return scopes;
+    *err = db_failure(db, "cannot read scopes");
+    json_decref(scopes);
+    return NULL;
+}
+
+static json_t *read_documents(struct db *db, char **err)
+{
+    struct db_result *res = db_query(db, 0,
+                                     "SELECT s.name, o.document FROM service_openapi o JOIN services s ON s.id = o.service_id "
+                                     "ORDER BY s.name",
+                                     DB_NO_ARGS);
+    json_t *documents = json_object();
+    int row = res != NULL ? 1 : -1;
+    while (row == 1 && (row = db_result_next(res)) == 1) {
+        const char *service = NULL, *text = NULL;
+        size_t len = 0;
+        if (db_result_text(res, 0, &service, NULL) != DB_GET_OK || db_result_text(res, 1, &text, &len) != DB_GET_OK) {
+            row = -1;
+            break;
+        }
+        json_error_t error;
+        json_t *document = json_loadb(text, len, 0, &error);
+        if (json_is_object(document))
+            json_object_set_new(documents, service, document);
+        else
+            json_decref(document); /* the admin API only stores objects; an edit by hand is not worth a rejected version */
+    }
+    if (row == 0)
+        return documents;
+    *err = db_failure(db, "cannot read service OpenAPI documents");
+    json_decref(documents);
+    return NULL;
+}
+
+json_t *registry_read_catalog(struct db *db, char **err)
+{
+    json_t *departments = read_departments(db, err);
+    json_t *scopes = departments != NULL ? read_scopes(db, err) : NULL;
+    json_t *documents = scopes != NULL ? read_documents(db, err) : NULL;
+    if (documents == NULL) {
+        json_decref(departments);
+        json_decref(scopes);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o,s:o}", "departments", departments, "scopes", scopes, "openapi", documents);
+}

@@ -47,4 +47,13 @@ enum registry_route_members {
 /* The `routes` array (new reference), or NULL with a malloc'ed *err. */
 json_t *registry_read_routes(struct db *db, enum registry_route_members members, char **err);
 
+/*
+ * What the public catalog and the merged OpenAPI document need beyond the services and routes (docs/registry.md §8):
+ * {"departments": [{"name", "display_name", "region_code", "parent"?}], "scopes": [{"name", "display_name",
+ * "department"}], "openapi": {"<service>": <its uploaded document>}}, each list ordered by name. A new reference, or
+ * NULL with a malloc'ed *err. A stored document that no longer parses is left out, so one bad row cannot
+ * stop every node from following the registry.
+ */
+json_t *registry_read_catalog(struct db *db, char **err);
+
 #endif

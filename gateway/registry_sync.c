@@ -65,6 +65,11 @@ const json_t *registry_sync_sections(const struct registry_sync *sync)
     return sync->sections;
 }
 
+uint64_t registry_sync_version(const struct registry_sync *sync)
+{
+    return sync->version;
+}
+
 static size_t section_size(const json_t *sections, const char *key)
 {
     return json_array_size(json_object_get(sections, key));
@@ -113,17 +118,20 @@ static int load(struct registry_sync *sync, struct registry_update *update, char
         return -1;
     json_t *services = registry_read_services(sync->db, err);
     json_t *routes = services != NULL ? registry_read_routes(sync->db, REGISTRY_ROUTES_CONFIG, err) : NULL;
-    if (routes == NULL) {
+    json_t *catalog = routes != NULL ? registry_read_catalog(sync->db, err) : NULL;
+    if (catalog == NULL) {
         registry_read_abort(sync->db);
         json_decref(services);
+        json_decref(routes);
         return -1;
     }
     if (registry_read_end(sync->db, err) != 0) {
         json_decref(services);
         json_decref(routes);
+        json_decref(catalog);
         return -1;
     }
-    update->sections = json_pack("{s:o,s:o}", "services", services, "routes", routes);
+    update->sections = json_pack("{s:o,s:o,s:o}", "services", services, "routes", routes, "catalog", catalog);
     update->synced_at_ms = wall_clock_ms();
     return 0;
 }
@@ -235,9 +243,10 @@ static void write_cache(const struct registry_sync *sync)
 {
     if (sync->cache_file == NULL)
         return;
-    json_t *doc = json_pack("{s:s,s:I,s:I,s:O,s:O}", "format", CACHE_FORMAT, "registry_version", (json_int_t)sync->version,
+    json_t *doc = json_pack("{s:s,s:I,s:I,s:O,s:O,s:O?}", "format", CACHE_FORMAT, "registry_version", (json_int_t)sync->version,
                             "synced_at_ms", (json_int_t)atomic_load(&sync->health->synced_at_ms), "services",
-                            json_object_get(sync->sections, "services"), "routes", json_object_get(sync->sections, "routes"));
+                            json_object_get(sync->sections, "services"), "routes", json_object_get(sync->sections, "routes"),
+                            "catalog", json_object_get(sync->sections, "catalog"));
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (text == NULL || replace_file(sync->cache_file, text, strlen(text)) != 0)
         log_warn("registry: cannot write the cache file %s: %s", sync->cache_file,
@@ -271,7 +280,11 @@ int registry_sync_read_cache(struct registry_sync *sync, struct registry_update 
     }
     update->version = (uint64_t)version;
     update->synced_at_ms = synced_at;
+    /* a cache written before the catalog existed has none: the node serves an empty catalog until the database answers */
+    json_t *catalog = json_object_get(doc, "catalog");
     update->sections = json_pack("{s:O,s:O}", "services", services, "routes", routes);
+    if (json_is_object(catalog))
+        json_object_set(update->sections, "catalog", catalog);
     json_decref(doc);
     return 0;
 }

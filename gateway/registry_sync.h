@@ -54,7 +54,7 @@ struct registry_update {
     uint64_t version;
     int64_t synced_at_ms;
     int from_cache;
-    json_t *sections; /* {"services": [...], "routes": [...]}, owned */
+    json_t *sections; /* {"services": [...], "routes": [...], "catalog": {...} (registry_read_catalog)}, owned */
 };
 
 struct registry_sync;
@@ -65,6 +65,8 @@ void registry_sync_free(struct registry_sync *sync);
 
 /* The sections being served: {"services": [], "routes": []} before the first update. */
 const json_t *registry_sync_sections(const struct registry_sync *sync);
+/* The version of those sections; 0 before the first update. */
+uint64_t registry_sync_version(const struct registry_sync *sync);
 
 enum registry_poll_result {
     REGISTRY_UNCHANGED,

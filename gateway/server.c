@@ -446,7 +446,7 @@ static void publish_snapshot(struct server *server, struct snapshot *snapshot)
  * database, `sections` (its rendered services and routes) replace the file's. NULL with `problems` filled when it is
  * unusable. */
 static struct snapshot *build_with(struct server *server, const char *text, size_t len, const json_t *sections,
-                                   struct problem_list *problems)
+                                   uint64_t registry_version, struct problem_list *problems)
 {
     size_t merged_len = 0;
     char *merged = server->registry != NULL ? registry_merge_sections(text, len, sections, &merged_len) : NULL;
@@ -457,20 +457,26 @@ static struct snapshot *build_with(struct server *server, const char *text, size
         return NULL;
     if (server->current != NULL)
         warn_restart_only_changes(server->boot_config, config);
-    return snapshot_build(config, server->current, key_sync_keys(server->keys), server->metrics, server->generation + 1, problems);
+    struct snapshot *snapshot =
+        snapshot_build(config, server->current, key_sync_keys(server->keys), server->metrics, server->generation + 1, problems);
+    if (snapshot != NULL)
+        snapshot_add_catalog(snapshot, server->registry != NULL ? sections : NULL, registry_version);
+    return snapshot;
 }
 
 /* The same with the registry being served: what SIGHUP and key changes rebuild. */
 static struct snapshot *build_from_text(struct server *server, const char *text, size_t len, struct problem_list *problems)
 {
-    return build_with(server, text, len, server->registry != NULL ? registry_sync_sections(server->registry) : NULL, problems);
+    return build_with(server, text, len, server->registry != NULL ? registry_sync_sections(server->registry) : NULL,
+                      server->registry != NULL ? registry_sync_version(server->registry) : 0, problems);
 }
 
 /* Builds a registry update through the same path as a reload; on success it is served from now on. */
 static struct snapshot *build_registry_update(struct server *server, struct registry_update *update)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
-    struct snapshot *snapshot = build_with(server, server->config_text, strlen(server->config_text), update->sections, &problems);
+    struct snapshot *snapshot =
+        build_with(server, server->config_text, strlen(server->config_text), update->sections, update->version, &problems);
     if (snapshot != NULL)
         registry_sync_accepted(server->registry, update);
     else

@@ -8,7 +8,9 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "gateway/catalog.h"
 #include "gateway/oidc_discovery.h"
+#include "gateway/openapi_merge.h"
 
 static int add_routes(struct snapshot *snapshot, struct metrics_registry *metrics, struct problem_list *problems)
 {
@@ -129,6 +131,40 @@ struct snapshot *snapshot_build(struct config *config, const struct snapshot *pr
     return snapshot;
 }
 
+static uint64_t fnv1a(const char *text, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+    return h;
+}
+
+void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections, uint64_t version)
+{
+    const json_t *registry = NULL;
+    json_t *empty = NULL;
+    if (sections != NULL) {
+        registry = json_object_get(sections, "catalog");
+        if (!json_is_object(registry))
+            registry = empty = json_object(); /* no registry loaded yet: an empty catalog of the registry's shape */
+    }
+    snapshot->catalog = catalog_build(snapshot->config, registry, &snapshot->catalog_len);
+    snapshot->openapi = openapi_merge_build(snapshot->config, registry, &snapshot->openapi_len);
+    json_decref(empty);
+    uint64_t openapi_hash = fnv1a(snapshot->openapi, snapshot->openapi_len);
+    /* The catalog is the registry's content alone, so its version names it. The OpenAPI document also depends on
+     * the file (the issuer) and the binary (the gateway's own paths): a hash keeps its ETag honest across those. */
+    if (sections != NULL) {
+        snprintf(snapshot->catalog_etag, sizeof(snapshot->catalog_etag), "\"%llu\"", (unsigned long long)version);
+        snprintf(snapshot->openapi_etag, sizeof(snapshot->openapi_etag), "\"%llu-%016llx\"", (unsigned long long)version,
+                 (unsigned long long)openapi_hash);
+    } else {
+        snprintf(snapshot->catalog_etag, sizeof(snapshot->catalog_etag), "\"file-%016llx\"",
+                 (unsigned long long)fnv1a(snapshot->catalog, snapshot->catalog_len));
+        snprintf(snapshot->openapi_etag, sizeof(snapshot->openapi_etag), "\"file-%016llx\"", (unsigned long long)openapi_hash);
+    }
+}
+
 void snapshot_retain(struct snapshot *snapshot)
 {
     atomic_fetch_add(&snapshot->refcount, 1);
@@ -143,6 +179,8 @@ void snapshot_release(struct snapshot *snapshot)
     jwt_signer_clear(&snapshot->signer);
     free(snapshot->jwks);
     free(snapshot->discovery);
+    free(snapshot->catalog);
+    free(snapshot->openapi);
     service_set_free(snapshot->services);
     free(snapshot->routes);
     free(snapshot->latency);

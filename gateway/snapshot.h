@@ -17,6 +17,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "auth/jwt_sign.h"
 #include "auth/jwt_verify.h"
 #include "auth/signing_keys.h"
@@ -46,6 +48,12 @@ struct snapshot {
     size_t jwks_len;
     char *discovery; /* /.well-known/openid-configuration (oidc_discovery.h); NULL without an issuer */
     size_t discovery_len;
+    char *catalog; /* GET /v1/catalog (catalog.h) */
+    size_t catalog_len;
+    char *openapi; /* GET /openapi.json (openapi_merge.h) */
+    size_t openapi_len;
+    char catalog_etag[48]; /* quoted: the registry version, or a hash of the body with the file as the source */
+    char openapi_etag[48];
     struct route_series *unmatched; /* requests that matched no route */
     struct latency_series *unmatched_latency;
 };
@@ -60,6 +68,12 @@ struct snapshot {
  */
 struct snapshot *snapshot_build(struct config *config, const struct snapshot *previous, const struct signing_key_set *keys,
                                 struct metrics_registry *metrics, uint64_t generation, struct problem_list *problems);
+/*
+ * Builds the public catalog and the merged OpenAPI document into a snapshot just built (docs/registry.md §8).
+ * `sections` is the registry being served (registry_sync.h: its "catalog") and `version` its registry version, or
+ * NULL when the config file is the source. Main thread, before the snapshot is published.
+ */
+void snapshot_add_catalog(struct snapshot *snapshot, const json_t *sections, uint64_t version);
 void snapshot_retain(struct snapshot *snapshot);
 void snapshot_release(struct snapshot *snapshot);
 
