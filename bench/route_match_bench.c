@@ -188,7 +188,7 @@ int main(int argc, char **argv)
         size_t host_lens[NUM_REQUESTS];
         for (size_t k = 0; k < count; k++)
             host_lens[k] = strlen(reqs[k].host);
-        double results[REPETITIONS];
+        double results[REPETITIONS] = {0};
         volatile size_t sink = 0;
         for (int r = -1; r < REPETITIONS; r++) { /* r == -1: warm-up, not counted */
             size_t matched = 0;
