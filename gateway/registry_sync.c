@@ -26,6 +26,13 @@ struct registry_sync {
     uint64_t last_rejected; /* the version whose problems were logged last (+1, so 0 means none) */
 };
 
+static double monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+}
+
 static int64_t wall_clock_ms(void)
 {
     struct timespec now;
@@ -114,6 +121,7 @@ static int read_version(struct db *db, uint64_t *version, char **err)
 static int load(struct registry_sync *sync, struct registry_update *update, char **err)
 {
     *update = (struct registry_update){0};
+    double start = monotonic_ms();
     if (registry_read_begin(sync->db, &update->version, err) != 0)
         return -1;
     json_t *services = registry_read_services(sync->db, err);
@@ -133,6 +141,7 @@ static int load(struct registry_sync *sync, struct registry_update *update, char
     }
     update->sections = json_pack("{s:o,s:o,s:o}", "services", services, "routes", routes, "catalog", catalog);
     update->synced_at_ms = wall_clock_ms();
+    update->read_ms = monotonic_ms() - start;
     return 0;
 }
 
@@ -172,11 +181,13 @@ void registry_sync_accepted(struct registry_sync *sync, struct registry_update *
     atomic_store(&health->synced_at_ms, update->synced_at_ms);
     atomic_store(&health->problem, update->from_cache ? REGISTRY_DATABASE_DOWN : REGISTRY_OK);
     atomic_store(&health->loaded, 1);
-    log_info("registry: serving version %llu (%zu services, %zu routes)%s", (unsigned long long)update->version,
-             section_size(sync->sections, "services"), section_size(sync->sections, "routes"),
-             update->from_cache ? ", from the cache file" : "");
+    double cache_start = monotonic_ms();
     if (!update->from_cache)
         write_cache(sync);
+    log_info("registry: serving version %llu (%zu services, %zu routes)%s; read in %.0f ms, built in %.0f ms, cache "
+             "written in %.0f ms",
+             (unsigned long long)update->version, section_size(sync->sections, "services"), section_size(sync->sections, "routes"),
+             update->from_cache ? ", from the cache file" : "", update->read_ms, update->build_ms, monotonic_ms() - cache_start);
 }
 
 /* "route 'tax-invoice'" for a pointer into the rendered sections such as /routes/3/max_body_bytes: the index alone
@@ -258,6 +269,7 @@ static void write_cache(const struct registry_sync *sync)
 int registry_sync_read_cache(struct registry_sync *sync, struct registry_update *update)
 {
     *update = (struct registry_update){.from_cache = 1};
+    double start = monotonic_ms();
     if (sync->cache_file == NULL)
         return -1;
     if (access(sync->cache_file, F_OK) != 0) {
@@ -285,6 +297,7 @@ int registry_sync_read_cache(struct registry_sync *sync, struct registry_update 
     update->sections = json_pack("{s:O,s:O}", "services", services, "routes", routes);
     if (json_is_object(catalog))
         json_object_set(update->sections, "catalog", catalog);
+    update->read_ms = monotonic_ms() - start;
     json_decref(doc);
     return 0;
 }

@@ -55,6 +55,8 @@ struct registry_update {
     int64_t synced_at_ms;
     int from_cache;
     json_t *sections; /* {"services": [...], "routes": [...], "catalog": {...} (registry_read_catalog)}, owned */
+    double read_ms;   /* reading and rendering it (the database's consistent read, or the cache file) */
+    double build_ms;  /* set by the caller before registry_sync_accepted: config load and snapshot build */
 };
 
 struct registry_sync;
@@ -77,7 +79,8 @@ enum registry_poll_result {
 enum registry_poll_result registry_sync_poll(struct registry_sync *sync, struct registry_update *update);
 /* The cache file as an update, for a start while the database is down. 0, or -1 (no cache file, or unusable: logged). */
 int registry_sync_read_cache(struct registry_sync *sync, struct registry_update *update);
-/* The update was built and published: it is now served, and written to the cache file. Takes the update's sections. */
+/* The update was built: it is now served, and written to the cache file. Takes the update's sections. Logs the
+ * version with the time its read, build and cache write took (issue 4 budgets a second from commit to served). */
 void registry_sync_accepted(struct registry_sync *sync, struct registry_update *update);
 /* The update did not build: the last registry stays. Logs the problems once per version; frees the update. */
 void registry_sync_rejected(struct registry_sync *sync, struct registry_update *update, const struct problem_list *problems);

@@ -26,6 +26,7 @@
 #include "gateway/ops.h"
 #include "gateway/pipeline.h"
 #include "gateway/registry_sync.h"
+#include "gateway/request.h"
 #include "gateway/upstream_pool.h"
 #include "routes/health_check.h"
 
@@ -475,8 +476,10 @@ static struct snapshot *build_from_text(struct server *server, const char *text,
 static struct snapshot *build_registry_update(struct server *server, struct registry_update *update)
 {
     struct problem_list problems = PROBLEM_LIST_INIT;
+    uint64_t start_us = monotonic_us();
     struct snapshot *snapshot =
         build_with(server, server->config_text, strlen(server->config_text), update->sections, update->version, &problems);
+    update->build_ms = (double)(monotonic_us() - start_us) / 1e3;
     if (snapshot != NULL)
         registry_sync_accepted(server->registry, update);
     else

@@ -223,6 +223,9 @@ class RegistrySyncTest(unittest.TestCase):
                 self.assertRegex(body["registry_synced_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
                 self.assertEqual(metric(node, "yiwang_registry_version"), version)
                 self.assertEqual(metric(node, "yiwang_registry_sync_failures_total"), 0)
+                # Each version served is logged with where its time went (docs/performance.md uses this line).
+                self.assertRegex(node.stderr(), r"registry: serving version %d \(2 services, 0 routes\); read in \d+ ms, "
+                                 r"built in \d+ ms, cache written in \d+ ms" % version)
             # The cache file follows every accepted version.
             with open(os.path.join(node_a.dir, "registry.json")) as f:
                 cache = json.load(f)
