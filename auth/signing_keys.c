@@ -72,45 +72,49 @@ static int demote_and_insert(struct db *db, const struct jwt_signer *signer, con
     return rc;
 }
 
+int signing_keys_rotate_in_transaction(struct db *db, const struct secrets_master *master, enum jwt_alg alg, int only_if_none,
+                                       int *created, char kid[44], char **err)
+{
+    *created = 0;
+    /* the lock on the active row serialises concurrent rotations (several nodes, several operators) */
+    struct db_result *res = db_query(db, 0, "SELECT kid FROM signing_keys WHERE state = 'active' AND alg = ? FOR UPDATE",
+                                     DB_ARGS(db_text(alg_name(alg))));
+    if (res == NULL)
+        return fail_db(db, "cannot read the active key", err);
+    if (db_result_next(res) == 1 && only_if_none) {
+        db_result_text_copy(res, 0, kid, 44);
+        return 0;
+    }
+    struct jwt_signer signer;
+    unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    if (jwt_signer_generate(&signer, alg, err) != 0)
+        return -1;
+    int rc = seal_private_key(master, &signer, &sealed, &sealed_len, err);
+    if (rc == 0)
+        rc = demote_and_insert(db, &signer, sealed, sealed_len, err);
+    if (rc == 0) {
+        *created = 1;
+        memcpy(kid, signer.kid, 44);
+    }
+    free(sealed);
+    jwt_signer_clear(&signer);
+    return rc;
+}
+
 int signing_keys_rotate(struct db *db, const struct secrets_master *master, enum jwt_alg alg, int only_if_none, int *created,
                         char kid[44], char **err)
 {
     *created = 0;
     if (db_begin(db) != 0)
         return fail_db(db, "cannot start a transaction", err);
-    /* the lock on the active row serialises concurrent rotations (several nodes, several operators) */
-    struct db_result *res = db_query(db, 0, "SELECT kid FROM signing_keys WHERE state = 'active' AND alg = ? FOR UPDATE",
-                                     DB_ARGS(db_text(alg_name(alg))));
-    if (res == NULL) {
-        fail_db(db, "cannot read the active key", err);
-        db_rollback(db);
-        return -1;
-    }
-    if (db_result_next(res) == 1 && only_if_none) {
-        db_result_text_copy(res, 0, kid, 44);
-        db_rollback(db);
-        return 0;
-    }
-    struct jwt_signer signer;
-    unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    if (jwt_signer_generate(&signer, alg, err) != 0) {
-        db_rollback(db);
-        return -1;
-    }
-    int rc = seal_private_key(master, &signer, &sealed, &sealed_len, err);
-    if (rc == 0)
-        rc = demote_and_insert(db, &signer, sealed, sealed_len, err);
+    int rc = signing_keys_rotate_in_transaction(db, master, alg, only_if_none, created, kid, err);
     if (rc == 0 && db_commit(db) != 0)
         rc = fail_db(db, "cannot commit the new signing key", err);
     if (rc != 0) {
         db_rollback(db);
-    } else {
-        *created = 1;
-        memcpy(kid, signer.kid, 44);
+        *created = 0;
     }
-    free(sealed);
-    jwt_signer_clear(&signer);
     return rc;
 }
 

@@ -48,6 +48,14 @@ struct signing_key_set {
 int signing_keys_rotate(struct db *db, const struct secrets_master *master, enum jwt_alg alg, int only_if_none, int *created,
                         char kid[44], char **err);
 
+/*
+ * The same inside the caller's open transaction, which it neither begins, commits nor rolls back: the admin API
+ * rotates and appends the audit record in one registry write, so a rotation is never left without its record.
+ * On -1 the caller must roll back (the demotion may already be written). kid[] as for signing_keys_rotate().
+ */
+int signing_keys_rotate_in_transaction(struct db *db, const struct secrets_master *master, enum jwt_alg alg, int only_if_none,
+                                       int *created, char kid[44], char **err);
+
 /* The fingerprint of the keys that are in service now (cheap: kids and states only). malloc'ed; NULL + *err on failure. */
 char *signing_keys_fingerprint(struct db *db, char **err);
 
