@@ -13,6 +13,8 @@
 #include "gateway/server.h"
 
 #define AUDIT_LOG_COLLECTION "audit-log"
+#define KEYS_COLLECTION "keys"
+#define RELOAD_COLLECTION "reload"
 
 static const struct admin_entity *const entities[] = {&admin_departments, &admin_services,        &admin_routes,
                                                       &admin_scopes,      &admin_rate_policies,   &admin_accounts,
@@ -142,6 +144,10 @@ static void read_body(struct admin_job *job, h2o_req_t *req)
     enum admin_method m = job->call.method;
     if (m == ADMIN_GET || m == ADMIN_DELETE)
         return;
+    /* a rotation's body is optional and a reload has none: an empty POST there needs no Content-Type */
+    int bodiless = strcmp(job->call.collection, KEYS_COLLECTION) == 0 || strcmp(job->call.collection, RELOAD_COLLECTION) == 0;
+    if (bodiless && req->entity.len == 0)
+        return;
     int ok_type = m == ADMIN_PATCH ? content_type_is(req, H2O_STRLIT("application/merge-patch+json"))
                                    : content_type_is(req, H2O_STRLIT("application/json"));
     if (!ok_type) {
@@ -230,9 +236,13 @@ static void run(struct admin_job *job, struct db *db)
     const struct async_request *ar = &job->ar;
     job->call.node_max_body_bytes = ar->snapshot->config->limits.max_body_bytes;
     job->call.token_key = ar->server->identity_keys.token_hash;
+    job->call.master = ar->server->master;
+    job->call.signing_alg = ar->snapshot->config->identity.signing_alg;
     const struct admin_entity *entity = find_entity(job->call.collection);
     int is_audit_log = strcmp(job->call.collection, AUDIT_LOG_COLLECTION) == 0;
-    if (entity == NULL && !is_audit_log) {
+    int is_keys = strcmp(job->call.collection, KEYS_COLLECTION) == 0,
+        is_reload = strcmp(job->call.collection, RELOAD_COLLECTION) == 0;
+    if (entity == NULL && !is_audit_log && !is_keys && !is_reload) {
         set_error(&job->reply, GW_ERR_NOT_FOUND);
     } else if (job->pre_error >= 0) {
         set_error(&job->reply, (enum gateway_error)job->pre_error);
@@ -240,6 +250,10 @@ static void run(struct admin_job *job, struct db *db)
         job->pre_problems = (struct problem_list)PROBLEM_LIST_INIT;
     } else if (is_audit_log) {
         admin_audit_log_run(db, &job->call, &job->reply);
+    } else if (is_keys) {
+        admin_keys_run(db, &job->call, &job->reply);
+    } else if (is_reload) {
+        admin_reload_run(db, &job->call, &job->reply);
     } else if (job->call.sub != NULL) {
         if (entity == &admin_accounts)
             admin_tokens_run(db, &job->call, &job->reply);
@@ -276,6 +290,15 @@ static void send_answer(struct request_ctx *rc, int status, const char *reason, 
     strbuf_free(body);
 }
 
+static const char *allowed_methods(const struct admin_call *call)
+{
+    if (strcmp(call->collection, RELOAD_COLLECTION) == 0)
+        return "POST";
+    if (strcmp(call->collection, KEYS_COLLECTION) == 0)
+        return call->name != NULL ? "POST" : "GET, HEAD";
+    return call->name != NULL ? "GET, HEAD, PUT, PATCH, DELETE" : "GET, HEAD, POST";
+}
+
 static void send_error(struct request_ctx *rc, const struct admin_job *job)
 {
     const struct gateway_error_info *info = gateway_error_info((enum gateway_error)job->reply.error);
@@ -284,7 +307,7 @@ static void send_error(struct request_ctx *rc, const struct admin_job *job)
         add_header(req, H2O_TOKEN_WWW_AUTHENTICATE,
                    job->token_present ? "Bearer realm=\"yiwang-admin\", error=\"invalid_token\"" : "Bearer realm=\"yiwang-admin\"");
     if (info->status == 405)
-        add_header(req, H2O_TOKEN_ALLOW, job->call.name != NULL ? "GET, HEAD, PUT, PATCH, DELETE" : "GET, HEAD, POST");
+        add_header(req, H2O_TOKEN_ALLOW, allowed_methods(&job->call));
     if (info->status == 503)
         add_header(req, H2O_TOKEN_RETRY_AFTER, "1");
     rc->error_code = info->code;
@@ -297,6 +320,20 @@ static void send_error(struct request_ctx *rc, const struct admin_job *job)
     struct strbuf body = STRBUF_INIT;
     error_envelope_append_problems(&body, info->code, message, rc->request_id.base, rc->request_id.len, &job->reply.problems);
     send_answer(rc, info->status, info->reason, &body);
+}
+
+static const char *success_reason(int status)
+{
+    switch (status) {
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    default:
+        return "OK";
+    }
 }
 
 static void respond(struct async_request *ar, struct request_ctx *rc)
@@ -320,7 +357,7 @@ static void respond(struct async_request *ar, struct request_ctx *rc)
         strbuf_append_str(&body, text != NULL ? text : "null");
         free(text);
     }
-    send_answer(rc, reply->status, reply->status == 201 ? "Created" : reply->status == 204 ? "No Content" : "OK", &body);
+    send_answer(rc, reply->status, success_reason(reply->status), &body);
 }
 
 static void destroy(struct async_request *ar)

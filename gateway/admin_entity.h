@@ -51,8 +51,10 @@ struct admin_call {
     const char *filter_department, *filter_service, *filter_entity_type, *filter_entity_key, *filter_actor, *filter_since;
     const char *request_id;
     const char *source_address;
-    size_t node_max_body_bytes;     /* this node's limits.max_body_bytes, which a route's max_body_bytes may not exceed */
-    const unsigned char *token_key; /* the token-hash key (auth/secrets.h), for creating admin tokens */
+    size_t node_max_body_bytes;          /* this node's limits.max_body_bytes, which a route's max_body_bytes may not exceed */
+    const unsigned char *token_key;      /* the token-hash key (auth/secrets.h), for creating admin tokens */
+    const struct secrets_master *master; /* the node's master key, for making signing keys; NULL without one */
+    const char *signing_alg;             /* the snapshot's identity.signing_alg, or NULL (ES256) */
 };
 
 /* The answer the loop thread sends. */
@@ -134,6 +136,12 @@ void admin_service_openapi_run(struct db *db, const struct admin_call *call, str
 
 /* /admin/v1/admin-accounts/<name>/tokens[/<id>] (admin_tokens_api.c). */
 void admin_tokens_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
+
+/* GET /admin/v1/keys, POST /admin/v1/keys/rotate (admin_keys.c). */
+void admin_keys_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
+
+/* POST /admin/v1/reload: this node re-reads its config file (admin_keys.c). */
+void admin_reload_run(struct db *db, const struct admin_call *call, struct admin_reply *reply);
 
 /* Runs `call` on `entity` (admin_crud.c). */
 void admin_crud_run(struct db *db, const struct admin_entity *entity, const struct admin_call *call, struct admin_reply *reply);

@@ -683,6 +683,7 @@ static int start(struct server *server)
     }
     key_sync_poll(server->keys); /* a database that is down now is retried every second */
     const struct secrets_master *master = key_sync_master(server->keys);
+    server->master = master; /* key_sync owns it and lives as long as the server */
     server->has_token_hash_key = master != NULL && secrets_derive(master, SECRETS_LABEL_TOKEN_HASH, server->token_hash_key) == 0;
     server->has_identity_keys = master != NULL && identity_keys_derive(master, &server->identity_keys) == 0;
     /* the snapshot owns its config; the boot config is a separate copy that lives as long as the server */

@@ -60,6 +60,9 @@ struct server {
     int has_token_hash_key;
     struct identity_keys identity_keys; /* the sign-in API's keys, derived at start; read-only afterwards */
     int has_identity_keys;
+    /* key_sync's master key, for workers that make signing keys (POST /admin/v1/keys/rotate); set at start before any
+     * thread runs and immutable afterwards, so workers read it without a lock; NULL without identity.master_key_file */
+    const struct secrets_master *master;
     uint64_t generation;
     atomic_ullong reloads_ok;
     atomic_ullong reloads_failed;

@@ -11,7 +11,9 @@ moving into it. ETag/If-Match (428, 412 after a concurrent edit, success with
 the fresh ETag), validation problems naming JSON pointers, references (400
 unknown service, 409 in_use), route overlaps and namespaces, cursor
 pagination, and the audit log: every write leaves exactly one record, failed
-writes none, and no token or secret ever appears in one."""
+writes none, and no token or secret ever appears in one. The operator's
+endpoints: signing keys listed and rotated (the new key reaches the JWKS), and
+a per-node config reload."""
 
 import base64
 import json
@@ -20,6 +22,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,7 +122,7 @@ class AdminApiTest(unittest.TestCase):
         before = self.audit_count()
         status, h, answer = self.call(method, path, token, body, headers, content_type)
         after = self.audit_count()
-        self.assertEqual(after - before, 1 if status in (200, 201, 204) else 0, (method, path, status, answer))
+        self.assertEqual(after - before, 1 if status in (200, 201, 202, 204) else 0, (method, path, status, answer))
         if expect is not None:
             self.assertEqual(status, expect, (method, path, answer))
         return status, h, answer
@@ -711,6 +714,90 @@ class AdminApiTest(unittest.TestCase):
             self.assertNotIn(secret, everything)
             self.assertNotIn(secret.upper(), everything)
         self.assertNotIn("ywadm_", everything)
+
+    # ---- the operator's endpoints: signing keys and reload
+
+    def assert_no_key_material(self, text):
+        for marker in ("PRIVATE KEY", "BEGIN", "private", "ciphertext", '"d"', '"p"', '"q"'):
+            self.assertNotIn(marker, text)
+
+    def jwks_kids(self):
+        status, _, raw = lib.http_request("GET", self.gw.public_url + "/.well-known/jwks.json")
+        self.assertEqual(status, 200)
+        return {k["kid"] for k in json.loads(raw)["keys"]}
+
+    def test_signing_keys(self):
+        # read: platform admins, operators, auditors; department admins nothing
+        for token in (self.platform, self.operator, self.auditor):
+            status, _, listed = self.call("GET", "/keys", token)
+            self.assertEqual(status, 200, listed)
+            self.assertTrue(any(k["state"] == "active" for k in listed["items"]), listed)
+            self.assert_no_key_material(json.dumps(listed))
+        self.assertEqual(self.call("GET", "/keys", self.sz)[0], 403)
+        active = [k for k in self.call("GET", "/keys", self.operator)[2]["items"] if k["state"] == "active" and k["alg"] == "ES256"]
+        self.assertEqual(len(active), 1)
+        self.assertEqual(set(active[0]) - {"retired_at"}, {"kid", "alg", "state", "created_at", "activated_at"})
+        # rotate: platform admins and operators; the others 403 and no audit row
+        for token in (self.sz, self.gz, self.auditor):
+            status, _, answer = self.write("POST", "/keys/rotate", token, expect=403)
+            self.assertEqual(answer["error"]["code"], "admin_forbidden")
+        self.write("POST", "/keys/rotate", self.operator, {"alg": "HS256"}, expect=400)
+        self.write("POST", "/keys/rotate", self.operator, {"algorithm": "ES256"}, expect=400)
+        self.write("POST", "/keys/rotate", self.operator, [], expect=400)
+        self.assertEqual(self.call("GET", "/keys/rotate", self.operator)[0], 405)
+        self.assertEqual(self.call("POST", "/keys", self.operator, {})[0], 405)
+        self.assertEqual(self.call("POST", "/keys/other", self.operator, {})[0], 404)
+        # no body: identity.signing_alg (ES256); the old active key becomes previous and stays published
+        status, _, answer = self.write("POST", "/keys/rotate", self.operator, expect=201)
+        self.assertEqual(set(answer), {"kid", "alg"})
+        self.assertEqual(answer["alg"], "ES256")
+        kid = answer["kid"]
+        states = {k["kid"]: k["state"] for k in self.call("GET", "/keys", self.auditor)[2]["items"]}
+        self.assertEqual((states[kid], states[active[0]["kid"]]), ("active", "previous"))
+        lib.wait_until(lambda: kid in self.jwks_kids(), timeout=10.0, message="new kid in the JWKS")
+        self.assertIn(active[0]["kid"], self.jwks_kids())
+        audit = self.db.query("SELECT actor, actor_role, action, entity_type, diff_before, diff_after FROM audit_log "
+                              "WHERE entity_type = 'signing_key' AND entity_key = '%s'" % kid)  # a kid is base64url
+        self.assertEqual(len(audit), 1)
+        self.assertEqual(audit[0][:4], ("ops-1", "operator", "rotate_key", "signing_key"))
+        self.assertEqual(json.loads(audit[0][5]), {"kid": kid, "alg": "ES256"})
+        # an explicit algorithm, by a platform admin
+        status, _, answer = self.write("POST", "/keys/rotate", self.platform, {"alg": "RS256"}, expect=201)
+        self.assertEqual(answer["alg"], "RS256")
+        rs_kid = answer["kid"]
+        states = {k["kid"]: (k["alg"], k["state"]) for k in self.call("GET", "/keys", self.platform)[2]["items"]}
+        self.assertEqual(states[rs_kid], ("RS256", "active"))
+        self.assertEqual(states[kid], ("ES256", "active"))  # another algorithm's rotation leaves ES256 alone
+        everything = json.dumps(self.db.query("SELECT * FROM audit_log WHERE entity_type = 'signing_key'"))
+        self.assert_no_key_material(everything)
+        status, _, answer = self.call("GET", "/audit-log?entity_type=signing_key", self.auditor)
+        self.assertEqual(status, 200)
+        self.assertEqual({r["entity_key"] for r in answer["items"]}, {kid, rs_kid})
+
+    def readyz_generation(self):
+        status, _, raw = lib.http_request("GET", self.gw.ops_url + "/readyz")
+        return json.loads(raw)["generation"]
+
+    def test_reload(self):
+        for token in (self.sz, self.gz, self.auditor):
+            status, _, answer = self.write("POST", "/reload", token, expect=403)
+            self.assertEqual(answer["error"]["code"], "admin_forbidden")
+        self.assertEqual(self.call("GET", "/reload", self.operator)[0], 405)
+        self.assertEqual(self.call("POST", "/reload/now", self.operator)[0], 404)
+        for token, actor in ((self.operator, "ops-1"), (self.platform, "root")):
+            generation = self.readyz_generation()
+            reloads = self.gw.stderr().count("configuration reloaded")
+            status, _, answer = self.write("POST", "/reload", token, expect=202)
+            self.assertEqual(answer["reload"], "requested")
+            self.assertTrue(answer["node"])
+            lib.wait_until(lambda: self.readyz_generation() > generation, timeout=10.0, message="a new generation")
+            lib.wait_until(lambda: self.gw.stderr().count("configuration reloaded") > reloads, timeout=5.0,
+                           message="the reload in the log")
+            rows = self.db.query("SELECT actor, action, entity_type, entity_key FROM audit_log WHERE action = 'reload' "
+                                 "ORDER BY id DESC LIMIT 1")
+            self.assertEqual(rows[0], (actor, "reload", "node", answer["node"]))
+        self.assertTrue(self.gw.running())
+        self.assertEqual(self.call("GET", "/departments/gd", self.platform)[0], 200)
 
 
 if __name__ == "__main__":
