@@ -102,7 +102,7 @@ static size_t pick(size_t n, size_t from, size_t shape, int hosted)
 
 static void add_hit(struct request *r, size_t n, size_t i, const char *suffix, unsigned method, enum route_match_status expect)
 {
-    static char hosts[NUM_REQUESTS][64];
+    static char hosts[NUM_REQUESTS][64 + sizeof(":443")]; /* a host of route_at's buffer and the port */
     static size_t next_host;
     char prefix[96], host[64];
     unsigned methods;
@@ -110,7 +110,7 @@ static void add_hit(struct request *r, size_t n, size_t i, const char *suffix, u
     snprintf(r->path, sizeof(r->path), "%s%s", prefix, suffix);
     if (host[0]) {
         char *h = hosts[next_host++ % NUM_REQUESTS];
-        snprintf(h, 64, "%s:443", host);
+        snprintf(h, sizeof(hosts[0]), "%s:443", host);
         r->host = h;
     } else {
         r->host = "www.gov.cn";
