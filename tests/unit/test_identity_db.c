@@ -6,7 +6,9 @@
  * Each attack a module stops has a check here: a copied ID-number
  * ciphertext, a second use of an SMS code, guessing past the attempt limit,
  * parallel wrong passwords against the guard, a reused refresh token, one
- * presented by another client, a token of an ended session.
+ * presented by another client, a token of an ended session. And a signing
+ * key rotation inside the caller's transaction, which must neither commit
+ * nor roll back on its own (the admin API's rotation and audit record).
  *
  * Needs YIWANG_TEST_DSN; without it the test is skipped (exit 77).
  */
@@ -23,6 +25,7 @@
 #include "auth/refresh_tokens.h"
 #include "auth/retention.h"
 #include "auth/sessions.h"
+#include "auth/signing_keys.h"
 #include "auth/sms.h"
 #include "common/embedded_migrations.h"
 #include "common/xalloc.h"
@@ -522,6 +525,45 @@ static void migrate(struct db *db)
     }
 }
 
+/* ---- signing keys: rotation inside the caller's transaction ---- */
+
+static void test_signing_keys(struct db *db, const struct secrets_master *master)
+{
+    char *err = NULL, kid[44], first[44], second[44];
+    int created = 0;
+    const char *count = "SELECT COUNT(*) FROM signing_keys WHERE alg = ?";
+    const char *state_of = "SELECT COUNT(*) FROM signing_keys WHERE kid = ? AND state = 'active'";
+
+    /* rolled back by the caller: nothing of it stays, so the variant did not commit on its own */
+    CHECK(db_begin(db) == 0);
+    CHECK(signing_keys_rotate_in_transaction(db, master, JWT_ALG_ES256_PINNED, 0, &created, kid, &err) == 0);
+    print_err(&err);
+    CHECK(created == 1 && strlen(kid) == 43);
+    CHECK(db_rollback(db) == 0);
+    CHECK(scalar(db, count, "ES256") == 0);
+
+    /* the wrapper commits by itself, as the CLI needs */
+    CHECK(signing_keys_rotate(db, master, JWT_ALG_ES256_PINNED, 0, &created, first, &err) == 0 && created == 1);
+    print_err(&err);
+    CHECK(scalar(db, state_of, first) == 1);
+
+    /* only_if_none inside a transaction: nothing made, the active kid reported */
+    CHECK(db_begin(db) == 0);
+    CHECK(signing_keys_rotate_in_transaction(db, master, JWT_ALG_ES256_PINNED, 1, &created, kid, &err) == 0);
+    print_err(&err);
+    CHECK(created == 0 && strcmp(kid, first) == 0);
+    CHECK(db_rollback(db) == 0);
+
+    /* committed by the caller: the new key is active, the old one previous */
+    CHECK(db_begin(db) == 0);
+    CHECK(signing_keys_rotate_in_transaction(db, master, JWT_ALG_ES256_PINNED, 0, &created, second, &err) == 0 && created);
+    print_err(&err);
+    CHECK(db_commit(db) == 0);
+    CHECK(scalar(db, state_of, second) == 1 && scalar(db, state_of, first) == 0);
+    CHECK(scalar(db, "SELECT COUNT(*) FROM signing_keys WHERE kid = ? AND state = 'previous'", first) == 1);
+    CHECK(scalar(db, count, "ES256") == 2);
+}
+
 int main(void)
 {
     const char *text = getenv("YIWANG_TEST_DSN");
@@ -564,6 +606,7 @@ int main(void)
     test_sessions(db);
     test_refresh(db);
     test_retention(db);
+    test_signing_keys(db, master);
     db_close(db);
 
     must(admin, drop);
