@@ -62,18 +62,7 @@ static int query(struct db *db, const struct admin_call *call, uint64_t departme
         DB_ARGS(db_uint(call->after_id), db_uint(department_id), db_uint(department_id), db_text(call->filter_entity_type),
                 db_text(call->filter_entity_type), db_text(call->filter_entity_key), db_text(call->filter_entity_key),
                 db_text(call->filter_actor), db_text(call->filter_actor), db_text(since), db_text(since), db_uint(call->limit)));
-    if (res == NULL)
-        return -1;
-    int row;
-    while ((row = db_result_next(res)) == 1) {
-        json_t *doc = row_doc(res);
-        if (doc == NULL || db_result_uint64(res, 0, last_id) != DB_GET_OK) {
-            json_decref(doc);
-            return -1;
-        }
-        json_array_append_new(items, doc);
-    }
-    return row;
+    return admin_rows_append(res, row_doc, items, last_id);
 }
 
 /* The department the rows are limited to (0 = all), or -1: nothing may be shown, 1 on a db error. */

@@ -162,6 +162,15 @@ int admin_put_uint(json_t *doc, const char *key, struct db_result *res, size_t c
 int admin_put_time(json_t *doc, const char *key, struct db_result *res, size_t col);
 /* version, created_at, updated_at from three consecutive columns starting at `col`. */
 int admin_put_read_only(json_t *doc, struct db_result *res, size_t col);
+/* Builds an entity's document from the current row of `res`; NULL on a column it cannot read. */
+typedef json_t *(*admin_row_doc_fn)(struct db_result *res);
+/*
+ * The row of a load query, whose columns start with the id and (unless department_id is NULL) the owning
+ * department's id: 1 with *doc, *id and *department_id set, 0 no such row, -1 error. `res` may be NULL (a failed query).
+ */
+int admin_rows_first(struct db_result *res, admin_row_doc_fn row_doc, json_t **doc, uint64_t *id, uint64_t *department_id);
+/* Appends the document of every row of a list query (id in column 0) to `items`; *last_id is the last row's id. 0 or -1. */
+int admin_rows_append(struct db_result *res, admin_row_doc_fn row_doc, json_t *items, uint64_t *last_id);
 /* 1 and *id when `sql` (one text parameter) finds a row, 0 when not, -1 error. */
 int admin_find_id(struct db *db, const char *sql, const char *name, uint64_t *id);
 /* Resolves a department name to its id, adding "unknown department" at `pointer` if there is none. 0 or -1. */

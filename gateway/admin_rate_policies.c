@@ -31,13 +31,7 @@ static json_t *row_doc(struct db_result *res)
 static int load(struct db *db, const char *name, json_t **doc, uint64_t *id, uint64_t *department_id)
 {
     struct db_result *res = db_query(db, 0, COLUMNS "WHERE p.name = ?", DB_ARGS(db_text(name)));
-    int row = res != NULL ? db_result_next(res) : -1;
-    if (row != 1)
-        return row;
-    if (db_result_uint64(res, 0, id) != DB_GET_OK || db_result_uint64(res, 1, department_id) != DB_GET_OK ||
-        (*doc = row_doc(res)) == NULL)
-        return -1;
-    return 1;
+    return admin_rows_first(res, row_doc, doc, id, department_id);
 }
 
 static int list(struct db *db, const struct admin_list_query *q, json_t *items, uint64_t *last_id)
@@ -46,18 +40,7 @@ static int list(struct db *db, const struct admin_list_query *q, json_t *items, 
         db, 0, COLUMNS "WHERE p.id > ? AND (? = 0 OR p.department_id = ? OR (? AND p.department_id IS NULL)) ORDER BY p.id LIMIT ?",
         DB_ARGS(db_uint(q->after_id), db_uint(q->department_id), db_uint(q->department_id), db_int(q->with_platform_wide),
                 db_uint(q->limit)));
-    if (res == NULL)
-        return -1;
-    int row;
-    while ((row = db_result_next(res)) == 1) {
-        json_t *doc = row_doc(res);
-        if (doc == NULL || db_result_uint64(res, 0, last_id) != DB_GET_OK) {
-            json_decref(doc);
-            return -1;
-        }
-        json_array_append_new(items, doc);
-    }
-    return row;
+    return admin_rows_append(res, row_doc, items, last_id);
 }
 
 static int resolve(struct db *db, const struct admin_call *call, uint64_t id, const json_t *doc, struct admin_refs *refs,

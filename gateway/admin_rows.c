@@ -140,3 +140,30 @@ int admin_cursor_parse(const char *text, struct admin_call *call)
     call->cursor_is_key = 1;
     return 0;
 }
+
+int admin_rows_first(struct db_result *res, admin_row_doc_fn row_doc, json_t **doc, uint64_t *id, uint64_t *department_id)
+{
+    int row = res != NULL ? db_result_next(res) : -1;
+    if (row != 1)
+        return row;
+    if (db_result_uint64(res, 0, id) != DB_GET_OK ||
+        (department_id != NULL && db_result_uint64(res, 1, department_id) != DB_GET_OK) || (*doc = row_doc(res)) == NULL)
+        return -1;
+    return 1;
+}
+
+int admin_rows_append(struct db_result *res, admin_row_doc_fn row_doc, json_t *items, uint64_t *last_id)
+{
+    if (res == NULL)
+        return -1;
+    int row;
+    while ((row = db_result_next(res)) == 1) {
+        json_t *doc = row_doc(res);
+        if (doc == NULL || db_result_uint64(res, 0, last_id) != DB_GET_OK) {
+            json_decref(doc);
+            return -1;
+        }
+        json_array_append_new(items, doc);
+    }
+    return row;
+}
