@@ -9,15 +9,25 @@
 #include "gateway/admin_entity.h"
 
 #define COLUMNS                                                                                                                    \
-    "SELECT s.id, s.department_id, s.name, d.name, s.display_name, s.description, s.version, s.created_at, s.updated_at "          \
+    "SELECT s.id, s.department_id, s.name, d.name, s.display_name, s.description, s.third_party, s.version, s.created_at, "        \
+    "s.updated_at "                                                                                                                \
     "FROM scopes s JOIN departments d ON d.id = s.department_id "
+
+static int put_bool(json_t *doc, const char *key, struct db_result *res, size_t col)
+{
+    int value = 0;
+    if (db_result_int(res, col, &value) != DB_GET_OK)
+        return -1;
+    json_object_set_new(doc, key, json_boolean(value));
+    return 0;
+}
 
 static json_t *row_doc(struct db_result *res)
 {
     json_t *doc = json_object();
     if (admin_put_text(doc, "name", res, 2) != 0 || admin_put_text(doc, "department", res, 3) != 0 ||
         admin_put_text(doc, "display_name", res, 4) != 0 || admin_put_text(doc, "description", res, 5) != 0 ||
-        admin_put_read_only(doc, res, 6) != 0) {
+        put_bool(doc, "third_party", res, 6) != 0 || admin_put_read_only(doc, res, 7) != 0) {
         json_decref(doc);
         return NULL;
     }
@@ -57,17 +67,22 @@ static int store(struct db *db, uint64_t id, const json_t *doc, const struct adm
                *description = admin_doc_string(doc, "description");
     if (description == NULL)
         description = "";
+    /* Absent means the schema's default, false: a scope is internal until its department opens it. */
+    int third_party = json_is_true(json_object_get(doc, "third_party"));
     if (id == 0) {
-        int rc =
-            db_exec(db, 0, "INSERT INTO scopes (name, department_id, display_name, description, version) VALUES (?, ?, ?, ?, ?)",
-                    DB_ARGS(db_text(name), db_uint(refs->department_id), db_text(display), db_text(description), db_uint(version)));
+        int rc = db_exec(db, 0,
+                         "INSERT INTO scopes (name, department_id, display_name, description, third_party, version) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         DB_ARGS(db_text(name), db_uint(refs->department_id), db_text(display), db_text(description),
+                                 db_int(third_party), db_uint(version)));
         *new_id = db_insert_id(db);
         return rc;
     }
     return db_exec(db, 0,
-                   "UPDATE scopes SET name = ?, department_id = ?, display_name = ?, description = ?, version = ? WHERE id = ?",
-                   DB_ARGS(db_text(name), db_uint(refs->department_id), db_text(display), db_text(description), db_uint(version),
-                           db_uint(id)));
+                   "UPDATE scopes SET name = ?, department_id = ?, display_name = ?, description = ?, third_party = ?, version = ? "
+                   "WHERE id = ?",
+                   DB_ARGS(db_text(name), db_uint(refs->department_id), db_text(display), db_text(description), db_int(third_party),
+                           db_uint(version), db_uint(id)));
 }
 
 static int remove_row(struct db *db, uint64_t id, const char *key)

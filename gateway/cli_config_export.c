@@ -122,9 +122,11 @@ static json_t *read_namespaces(struct db *db, char **err)
 
 static json_t *read_scopes(struct db *db, char **err)
 {
-    static const struct column columns[] = {{"name", TEXT}, {"department", TEXT}, {"display_name", TEXT}, {"description", TEXT}};
+    static const struct column columns[] = {
+        {"name", TEXT}, {"department", TEXT}, {"display_name", TEXT}, {"description", TEXT}, {"third_party", BOOL}};
     return READ(db, "scopes",
-                "SELECT s.name, d.name, s.display_name, s.description FROM scopes s JOIN departments d ON d.id = s.department_id "
+                "SELECT s.name, d.name, s.display_name, s.description, s.third_party FROM scopes s "
+                "JOIN departments d ON d.id = s.department_id "
                 "ORDER BY s.name",
                 columns, err);
 }

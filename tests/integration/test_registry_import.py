@@ -39,7 +39,7 @@ def base_document():
             {"name": "sz-tax", "display_name": "深圳市税务局", "region_code": "440300", "parent": "gd"},
         ],
         "route_namespaces": [{"department": "sz-tax", "path_prefix": "/sz-tax/"}],
-        "scopes": [{"name": "tax:invoice:read", "department": "sz-tax", "display_name": "查询发票"}],
+        "scopes": [{"name": "tax:invoice:read", "department": "sz-tax", "display_name": "查询发票", "third_party": True}],
         "rate_policies": [{"name": "sz-rl", "department": "sz-tax", "requests": 100}],
         "services": [
             {"name": "hrss", "department": "gd", "targets": target},
@@ -163,6 +163,7 @@ class RegistryImportTest(unittest.TestCase):
 
         first = self.export()
         self.assertEqual(first["routes"][1]["auth"]["scopes"], ["tax:invoice:read"])
+        self.assertIs(first["scopes"][0]["third_party"], True)
         version, audit = self.version(), len(self.audit_rows())
         out = self.import_ok(first)
         self.assertIn("no changes", out)

@@ -370,6 +370,9 @@ static void test_scope_and_rate_policy(void)
     EXPECT_ONE("scope.schema.json", "{'name':'tax invoice','department':'sz-tax','display_name':'x'}", "/name",
                "must be a scope token such as tax:invoice:read (letters, digits and ._:-)");
     EXPECT_ONE("scope.schema.json", "{'name':'tax:invoice:read','display_name':'x'}", "/department", "is required");
+    VALID("scope.schema.json", "{'name':'tax:invoice:read','department':'sz-tax','display_name':'x','third_party':true}");
+    EXPECT_ONE("scope.schema.json", "{'name':'tax:invoice:read','department':'sz-tax','display_name':'x','third_party':'yes'}",
+               "/third_party", "must be a boolean");
 
     VALID("rate_policy.schema.json", "{'name':'per-person','department':'sz-tax','requests':10,'per_s':1,'burst':20,"
                                      "'key_by':'subject'}");
