@@ -59,7 +59,10 @@ static char *issuer_url(const struct config *config, const char *path)
     return xasprintf("%.*s%s", (int)(n > 0 && issuer[n - 1] == '/' ? n - 1 : n), issuer, path);
 }
 
-/* Every scope a client may request, with its display name: the OIDC ones, the registry's, any a route requires. */
+/*
+ * Every scope a client may request, with its display name: the OIDC ones, the
+ * registry's open ones (third_party; this document is public), any a route requires.
+ */
 static json_t *scope_names(const struct config *config, const json_t *registry)
 {
     json_t *scopes = json_object();

@@ -258,11 +258,12 @@ static json_t *read_departments(struct db *db, char **err)
     return NULL;
 }
 
+/* Only the scopes a third party may be given (third_party): the catalog is for integrators. */
 static json_t *read_scopes(struct db *db, char **err)
 {
     struct db_result *res = db_query(db, 0,
                                      "SELECT sc.name, sc.display_name, d.name FROM scopes sc "
-                                     "JOIN departments d ON d.id = sc.department_id ORDER BY sc.name",
+                                     "JOIN departments d ON d.id = sc.department_id WHERE sc.third_party ORDER BY sc.name",
                                      DB_NO_ARGS);
     json_t *scopes = json_array();
     int row = res != NULL ? 1 : -1;

@@ -108,7 +108,8 @@ class CatalogOpenApiTest(unittest.TestCase):
         target = [{"host": "127.0.0.1", "port": cls.upstream.port}]
         for name, region in (("sz-tax", "440300"), ("gz-tax", "440100")):
             cls.ok("POST", "/departments", {"name": name, "display_name": "部门 " + name, "region_code": region})
-        cls.ok("POST", "/scopes", {"name": "tax:invoice:read", "department": "sz-tax", "display_name": "查询发票"})
+        cls.ok("POST", "/scopes", {"name": "tax:invoice:read", "department": "sz-tax", "display_name": "查询发票",
+                                   "third_party": True})
         cls.ok("POST", "/services", {"name": "sz-invoice", "department": "sz-tax", "targets": target})
         cls.ok("POST", "/services", {"name": "gz-permit", "department": "gz-tax", "targets": target})
         cls.ok("POST", "/routes", {"name": "sz-invoice", "path_prefix": "/sz-tax/invoice", "service": "sz-invoice",
@@ -144,7 +145,7 @@ class CatalogOpenApiTest(unittest.TestCase):
         headers = {"Authorization": "Bearer " + (token or cls.platform)}
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = "application/merge-patch+json" if method == "PATCH" else "application/json"
         if etag is not None:
             headers["If-Match"] = etag
         status, h, answer = lib.http_request(method, cls.gw.ops_url + "/admin/v1" + path, body=data, headers=headers)
@@ -297,11 +298,23 @@ class CatalogOpenApiTest(unittest.TestCase):
                          "forward_authorization"):
             self.assertNotIn(internal, text)
 
-        # a change reaches the catalog within about a second
+        # a change reaches the catalog within about a second; an internal scope (the default) is never listed
         started = time.monotonic()
-        self.ok("POST", "/scopes", {"name": "tax:invoice:write", "department": "sz-tax", "display_name": "开具发票"})
+        self.ok("POST", "/scopes", {"name": "tax:invoice:audit", "department": "sz-tax", "display_name": "稽查发票"})
+        self.ok("POST", "/scopes", {"name": "tax:invoice:write", "department": "sz-tax", "display_name": "开具发票",
+                                    "third_party": True})
         lib.wait_until(lambda: "tax:invoice:write" in self.public("/v1/catalog")[2].decode(), timeout=5, interval=0.02,
                        message="new scope in the catalog")
+        self.assertLess(time.monotonic() - started, LIMIT_S)
+        listed = [s["name"] for s in json.loads(self.public("/v1/catalog")[2])["scopes"]]
+        self.assertNotIn("tax:invoice:audit", listed)
+        # until its department opens it to third parties
+        started = time.monotonic()
+        status, h, _ = self.call("GET", "/scopes/tax:invoice:audit")
+        self.assertEqual(status, 200)
+        self.ok("PATCH", "/scopes/tax:invoice:audit", {"third_party": True}, etag=h["etag"])
+        lib.wait_until(lambda: "tax:invoice:audit" in self.public("/v1/catalog")[2].decode(), timeout=5, interval=0.02,
+                       message="opened scope in the catalog")
         self.assertLess(time.monotonic() - started, LIMIT_S)
 
     def test_catalog_not_shadowed_and_method(self):
