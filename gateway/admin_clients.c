@@ -9,6 +9,8 @@
  *  - client_credentials needs a confidential client;
  *  - allowed_scopes are registered scopes or the OpenID Connect ones, and a
  *    department admin may only give their own department's scopes;
+ *  - a client of kind third_party only registered scopes with third_party set
+ *    (008), besides the OpenID Connect ones;
  *  - a third party has no department, so only platform admins manage one;
  *  - client_id and confidential never change: a new secret policy is a new
  *    client, and apps hold the id.
@@ -151,9 +153,15 @@ static int is_oidc_scope(const char *scope)
     return 0;
 }
 
-/* Registered or OIDC scopes; a department admin's client only its department's. */
+/*
+ * Registered or OIDC scopes; a department admin's client only its department's,
+ * and a third party's only scopes their department has opened (third_party):
+ * the rest are for the government's own clients.
+ */
 static int check_scopes(struct db *db, const struct admin_call *call, const json_t *doc, struct problem_list *problems)
 {
+    const char *kind = admin_doc_string(doc, "kind");
+    int third_party_client = kind != NULL && strcmp(kind, "third_party") == 0;
     const json_t *scope;
     size_t i;
     json_array_foreach(json_object_get(doc, "allowed_scopes"), i, scope)
@@ -161,15 +169,22 @@ static int check_scopes(struct db *db, const struct admin_call *call, const json
         const char *name = json_string_value(scope);
         if (is_oidc_scope(name))
             continue;
-        struct db_result *res = db_query(db, 0, "SELECT department_id FROM scopes WHERE name = ?", DB_ARGS(db_text(name)));
+        struct db_result *res =
+            db_query(db, 0, "SELECT department_id, third_party FROM scopes WHERE name = ?", DB_ARGS(db_text(name)));
         uint64_t owner = 0;
+        int open = 0;
         int row = res != NULL ? db_result_next(res) : -1;
-        if (row < 0 || (row == 1 && db_result_uint64(res, 0, &owner) != DB_GET_OK))
+        if (row < 0 || (row == 1 && (db_result_uint64(res, 0, &owner) != DB_GET_OK || db_result_int(res, 1, &open) != DB_GET_OK)))
             return -1;
         int mine = call->who.role != ADMIN_ROLE_DEPARTMENT_ADMIN || owner == call->who.department_id;
-        if (row == 0 || !mine) {
+        const char *why = row == 0 ? "unknown scope '%s'"
+                          : !mine  ? "scope '%s' is not your department's"
+                          : third_party_client && !open
+                              ? "scope '%s' is internal: its department has not opened it to third parties"
+                              : NULL;
+        if (why != NULL) {
             char *pointer = xasprintf("/allowed_scopes/%zu", i);
-            problem_list_add(problems, pointer, row == 0 ? "unknown scope '%s'" : "scope '%s' is not your department's", name);
+            problem_list_add(problems, pointer, why, name);
             free(pointer);
         }
     }

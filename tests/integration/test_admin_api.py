@@ -418,6 +418,17 @@ class AdminApiTest(unittest.TestCase):
         self.write("POST", "/clients", self.sz, {"client_id": "third", "name": "x", "kind": "third_party"}, expect=403)
         self.write("POST", "/clients", self.sz, dict(body, client_id="sz-5", department="gz-tax", allowed_scopes=[]), expect=403)
         self.write("POST", "/clients", self.platform, {"client_id": "third", "name": "x", "kind": "third_party"}, expect=201)
+        # a third party only gets scopes their department has opened (third_party), besides the OIDC ones
+        scope = self.call("GET", "/scopes/cl:sz", self.sz)[2]
+        self.assertIs(scope["third_party"], False)  # internal unless opened: fail closed
+        third = {"client_id": "third-2", "name": "x", "kind": "third_party", "allowed_scopes": ["openid", "cl:sz"]}
+        status, _, answer = self.write("POST", "/clients", self.platform, third, expect=400)
+        self.assertEqual(answer["error"]["code"], "invalid_body")
+        self.assertEqual([p["pointer"] for p in answer["error"]["problems"]], ["/allowed_scopes/1"])
+        _, h, _ = self.call("GET", "/scopes/cl:sz", self.sz)
+        _, _, opened = self.write("PATCH", "/scopes/cl:sz", self.sz, {"third_party": True}, {"If-Match": h["etag"]}, expect=200)
+        self.assertIs(opened["third_party"], True)
+        self.write("POST", "/clients", self.platform, third, expect=201)
         self.assertEqual(self.call("GET", "/clients/third", self.sz)[0], 404)
         self.assertEqual(self.call("GET", "/clients/third", self.auditor)[0], 200)
         names = [c["client_id"] for c in self.call("GET", "/clients?limit=500", self.sz)[2]["items"]]
