@@ -176,6 +176,31 @@ static void test_oldest_eviction(void)
     rate_limiter_free(rl);
 }
 
+/* Oldest eviction over many keys: removal inside probe runs must keep every remaining key findable. */
+static void test_oldest_eviction_many(void)
+{
+    struct rate_limiter *rl = rate_limiter_new(100, 1);
+    struct rate_policy p;
+    struct rate_limit_result r;
+    struct rate_limiter_stats st;
+    char key[32];
+    rate_policy_init(&p, 1, SEC, 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        CHECK(check(rl, &p, key, (uint64_t)i, &r)); /* TAT = i + 1 s: all active, key i - 100 the oldest */
+    }
+    rate_limiter_stats(rl, &st);
+    CHECK_INT_EQ(st.keys, 100);
+    CHECK_INT_EQ(st.evicted_active, 900);
+    int refused = 0;
+    for (int i = 900; i < 1000; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        refused += !check(rl, &p, key, 1000, &r); /* still held: refused, so nothing new is inserted */
+    }
+    CHECK_INT_EQ(refused, 100);
+    rate_limiter_free(rl);
+}
+
 /* Many keys through a small sharded table with deletions: nothing lost or duplicated. */
 static void test_many_keys(void)
 {
@@ -289,6 +314,7 @@ int main(void)
     test_time_backwards();
     test_idle_eviction();
     test_oldest_eviction();
+    test_oldest_eviction_many();
     test_many_keys();
     test_threads();
     test_headers();
