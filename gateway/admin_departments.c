@@ -151,16 +151,7 @@ static int referrers(struct db *db, uint64_t id, struct strbuf *out)
         "LIMIT 10) UNION ALL (SELECT 'admin account', name FROM admin_accounts WHERE department_id = ? ORDER BY name LIMIT 10) "
         "UNION ALL (SELECT 'client', client_id FROM oauth_clients WHERE owner_department_id = ? ORDER BY client_id LIMIT 10)",
         DB_ARGS(db_uint(id), db_uint(id), db_uint(id), db_uint(id), db_uint(id), db_uint(id), db_uint(id)));
-    if (res == NULL)
-        return -1;
-    int row;
-    while ((row = db_result_next(res)) == 1) {
-        const char *kind = NULL, *name = NULL;
-        if (db_result_text(res, 0, &kind, NULL) != DB_GET_OK || db_result_text(res, 1, &name, NULL) != DB_GET_OK)
-            return -1;
-        strbuf_appendf(out, "%s%s '%s'", out->len ? ", " : "", kind, name);
-    }
-    return row;
+    return admin_rows_append_referrers(res, out);
 }
 
 const struct admin_entity admin_departments = {

@@ -171,6 +171,8 @@ typedef json_t *(*admin_row_doc_fn)(struct db_result *res);
 int admin_rows_first(struct db_result *res, admin_row_doc_fn row_doc, json_t **doc, uint64_t *id, uint64_t *department_id);
 /* Appends the document of every row of a list query (id in column 0) to `items`; *last_id is the last row's id. 0 or -1. */
 int admin_rows_append(struct db_result *res, admin_row_doc_fn row_doc, json_t *items, uint64_t *last_id);
+/* Appends "kind 'name'" for each (kind, name) row of a referrers query, comma-separated. 0 or -1 (res NULL or unreadable). */
+int admin_rows_append_referrers(struct db_result *res, struct strbuf *out);
 /* 1 and *id when `sql` (one text parameter) finds a row, 0 when not, -1 error. */
 int admin_find_id(struct db *db, const char *sql, const char *name, uint64_t *id);
 /* Resolves a department name to its id, adding "unknown department" at `pointer` if there is none. 0 or -1. */

@@ -167,3 +167,17 @@ int admin_rows_append(struct db_result *res, admin_row_doc_fn row_doc, json_t *i
     }
     return row;
 }
+
+int admin_rows_append_referrers(struct db_result *res, struct strbuf *out)
+{
+    if (res == NULL)
+        return -1;
+    int row;
+    while ((row = db_result_next(res)) == 1) {
+        const char *kind = NULL, *name = NULL;
+        if (db_result_text(res, 0, &kind, NULL) != DB_GET_OK || db_result_text(res, 1, &name, NULL) != DB_GET_OK)
+            return -1;
+        strbuf_appendf(out, "%s%s '%s'", out->len ? ", " : "", kind, name);
+    }
+    return row;
+}

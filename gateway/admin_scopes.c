@@ -93,20 +93,12 @@ static int remove_row(struct db *db, uint64_t id, const char *key)
 
 static int referrers(struct db *db, uint64_t id, struct strbuf *out)
 {
-    struct db_result *res = db_query(db, 0,
-                                     "SELECT r.name FROM route_scopes rs JOIN routes r ON r.id = rs.route_id WHERE rs.scope_id = ? "
-                                     "ORDER BY r.name LIMIT 20",
-                                     DB_ARGS(db_uint(id)));
-    if (res == NULL)
-        return -1;
-    int row;
-    while ((row = db_result_next(res)) == 1) {
-        const char *name = NULL;
-        if (db_result_text(res, 0, &name, NULL) != DB_GET_OK)
-            return -1;
-        strbuf_appendf(out, "%sroute '%s'", out->len ? ", " : "", name);
-    }
-    return row;
+    struct db_result *res =
+        db_query(db, 0,
+                 "SELECT 'route', r.name FROM route_scopes rs JOIN routes r ON r.id = rs.route_id WHERE rs.scope_id = ? "
+                 "ORDER BY r.name LIMIT 20",
+                 DB_ARGS(db_uint(id)));
+    return admin_rows_append_referrers(res, out);
 }
 
 const struct admin_entity admin_scopes = {
