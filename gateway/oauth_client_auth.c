@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "gateway/server.h"
 
 static int decode_component(const char *in, size_t len, char *out, size_t size, size_t *out_len)
@@ -82,6 +83,31 @@ void oauth_credentials_clear(struct oauth_credentials *cred)
 {
     OPENSSL_cleanse(cred->secret, sizeof(cred->secret));
     cred->secret_len = 0;
+}
+
+const char *oauth_token_request_read(const h2o_req_t *req, const struct form *form, struct oauth_credentials *cred, char **token,
+                                     const char **error)
+{
+    *token = NULL;
+    *error = "invalid_request";
+    const char *description = oauth_credentials_read(req, form, cred, error);
+    if (description != NULL)
+        return description;
+    const char *value = form_get(form, "token");
+    if (value == NULL || value[0] == '\0') {
+        *error = "invalid_request";
+        return "token is required.";
+    }
+    *token = xstrdup(value);
+    return NULL;
+}
+
+void oauth_token_free(char *token)
+{
+    if (token == NULL)
+        return;
+    OPENSSL_cleanse(token, strlen(token));
+    free(token);
 }
 
 enum oauth_client_auth_result oauth_client_authenticate(struct db *db, const struct server *server,

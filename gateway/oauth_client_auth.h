@@ -43,6 +43,15 @@ struct oauth_credentials {
 const char *oauth_credentials_read(const h2o_req_t *req, const struct form *form, struct oauth_credentials *out,
                                    const char **error);
 void oauth_credentials_clear(struct oauth_credentials *cred);
+/*
+ * Loop. A request about one token (RFC 7009 revocation, RFC 7662 introspection): the credentials as above and the
+ * required `token` parameter, copied to a malloc'ed *token. NULL, or the error_description with *error set (and
+ * *token NULL). Free the copy with oauth_token_free.
+ */
+const char *oauth_token_request_read(const h2o_req_t *req, const struct form *form, struct oauth_credentials *cred, char **token,
+                                     const char **error);
+/* Wipes and frees a token copied by oauth_token_request_read; NULL is fine. */
+void oauth_token_free(char *token);
 
 enum oauth_client_auth_result {
     OAUTH_CLIENT_OK = 0,

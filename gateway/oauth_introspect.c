@@ -150,10 +150,7 @@ static void destroy(struct async_request *ar)
 {
     struct introspect_job *job = (struct introspect_job *)ar;
     oauth_credentials_clear(&job->cred);
-    if (job->token != NULL) {
-        OPENSSL_cleanse(job->token, strlen(job->token));
-        free(job->token);
-    }
+    oauth_token_free(job->token);
     free(job->answer);
     free(job);
 }
@@ -164,13 +161,8 @@ void oauth_introspect_endpoint(struct request_ctx *rc)
     if (oauth_read_post_form(rc, &form) != 0)
         return;
     struct introspect_job *job = xcalloc(1, sizeof(*job));
-    const char *error = "invalid_request";
-    const char *description = oauth_credentials_read(rc->req, &form, &job->cred, &error);
-    const char *token = form_get(&form, "token");
-    if (description == NULL && (token == NULL || token[0] == '\0'))
-        description = "token is required.";
-    if (description == NULL)
-        job->token = xstrdup(token);
+    const char *error = NULL;
+    const char *description = oauth_token_request_read(rc->req, &form, &job->cred, &job->token, &error);
     form_clear(&form);
     if (description != NULL) {
         oauth_send_error(rc, error, description, job->cred.used_basic);

@@ -1,6 +1,5 @@
 #include "gateway/oauth_revoke.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,10 +106,7 @@ static void destroy(struct async_request *ar)
 {
     struct revoke_job *job = (struct revoke_job *)ar;
     oauth_credentials_clear(&job->cred);
-    if (job->token != NULL) {
-        OPENSSL_cleanse(job->token, strlen(job->token));
-        free(job->token);
-    }
+    oauth_token_free(job->token);
     free(job);
 }
 
@@ -120,15 +116,9 @@ void oauth_revoke_endpoint(struct request_ctx *rc)
     if (oauth_read_post_form(rc, &form) != 0)
         return;
     struct revoke_job *job = xcalloc(1, sizeof(*job));
-    const char *error = "invalid_request";
-    const char *description = oauth_credentials_read(rc->req, &form, &job->cred, &error);
-    const char *token = form_get(&form, "token"), *hint = form_get(&form, "token_type_hint");
-    if (description == NULL && (token == NULL || token[0] == '\0'))
-        description = "token is required.";
-    if (description == NULL) {
-        job->token = xstrdup(token);
-        job->refresh_first = hint != NULL && strcmp(hint, "refresh_token") == 0;
-    }
+    const char *error = NULL, *hint = form_get(&form, "token_type_hint");
+    const char *description = oauth_token_request_read(rc->req, &form, &job->cred, &job->token, &error);
+    job->refresh_first = hint != NULL && strcmp(hint, "refresh_token") == 0;
     form_clear(&form);
     if (description != NULL) {
         oauth_send_error(rc, error, description, job->cred.used_basic);
